@@ -1,0 +1,53 @@
+// Typed errors with a stable `code`, and the one builder for invalid-argument messages.
+
+export type FacebitsErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_IMAGE'
+  | 'NO_FACE'
+  | 'INVALID_MODEL'
+  | 'UNSUPPORTED_OP'
+  | 'NATIVE_UNAVAILABLE';
+
+export class FacebitsError extends Error {
+  readonly code: FacebitsErrorCode;
+
+  constructor(code: FacebitsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FacebitsError';
+    this.code = code;
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 77) + '...' : value);
+  if (value instanceof Uint8Array || value instanceof Float32Array) return `${value.constructor.name}(${value.length})`;
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return Object.prototype.toString.call(value);
+  return String(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
+
+/** Builds "Expected <what> for <name> but received <value> of type <type>". */
+export function invalidParameter(name: string, expected: string, value: unknown): FacebitsError {
+  return new FacebitsError(
+    'INVALID_ARGUMENT',
+    `Expected ${expected} for ${name} but received ${describe(value)} of type ${typeName(value)}`,
+  );
+}
+
+export function invalidModel(file: string, detail: string, cause?: unknown): FacebitsError {
+  return new FacebitsError('INVALID_MODEL', `Invalid model ${file}: ${detail}`, { cause });
+}
+
+/** An op the importer cannot lower, named with its node and file. */
+export function unsupportedOp(file: string, op: string, node: string, detail?: string): FacebitsError {
+  const suffix = detail ? `: ${detail}` : '';
+  return new FacebitsError('UNSUPPORTED_OP', `Unsupported op ${op} at node "${node}" in ${file}${suffix}`);
+}
