@@ -1,0 +1,124 @@
+// The .fbm model file: an encoded plan, its weights and a JSON header, with a checksum.
+//
+// Layout, all integers little-endian uint32:
+//   'FBM1' magic, version, headerLength, header (UTF-8 JSON, padded with spaces to 4 bytes),
+//   wordCount, plan words (int32), weightCount, weights (float32), SHA-256 of all bytes before it.
+
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+
+import { FacebitsError, invalidModel } from './errors';
+import { EncodedPlan } from './plan';
+
+const MAGIC = 0x314d4246; // 'FBM1'
+const VERSION = 1;
+const DIGEST_BYTES = 32;
+const MAX_HEADER_BYTES = 1 << 20;
+
+/** What a plan computes and how to feed it. */
+export interface ModelHeader {
+  /** Stable identity, e.g. "fr_feature@faceplugin-face-recognition-js@0.0.1". */
+  id: string;
+  kind: 'detector' | 'landmarks' | 'embedder';
+  /** Where the weights came from: package, file and SHA-256 of each source file. */
+  source: { package?: string; version?: string; files: Array<{ path: string; sha256: string }>; license?: string };
+  /** NHWC shape of the plan input. */
+  inputShape: number[];
+  /** Channel order the plan expects from the warp or resize step. */
+  channels: 'RGB' | 'BGR';
+  outputNames: string[];
+  outputShapes: number[][];
+  /** Free-form settings the pipeline needs, such as anchors or the alignment template. */
+  [key: string]: unknown;
+}
+
+export interface ModelFile {
+  header: ModelHeader;
+  plan: EncodedPlan;
+}
+
+export function encodeModelFile(model: ModelFile): Buffer {
+  const json = Buffer.from(JSON.stringify(model.header), 'utf8');
+  const headerLength = Math.ceil(json.length / 4) * 4;
+  const { words, weights } = model.plan;
+  const size = 16 + headerLength + 4 + words.byteLength + 4 + weights.byteLength + DIGEST_BYTES;
+  const out = Buffer.alloc(size, 0x20);
+
+  let offset = 0;
+  out.writeUInt32LE(MAGIC, offset);
+  out.writeUInt32LE(VERSION, offset + 4);
+  out.writeUInt32LE(headerLength, offset + 8);
+  offset += 12;
+  json.copy(out, offset);
+  offset += headerLength;
+
+  out.writeUInt32LE(words.length, offset);
+  offset += 4;
+  Buffer.from(words.buffer, words.byteOffset, words.byteLength).copy(out, offset);
+  offset += words.byteLength;
+
+  out.writeUInt32LE(weights.length, offset);
+  offset += 4;
+  Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).copy(out, offset);
+  offset += weights.byteLength;
+
+  createHash('sha256').update(out.subarray(0, offset)).digest().copy(out, offset);
+  return out.subarray(0, offset + DIGEST_BYTES);
+}
+
+/** Parses and verifies a .fbm file. Every failure is an INVALID_MODEL error naming `file`. */
+export function decodeModelFile(bytes: Uint8Array, file: string): ModelFile {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 12 + 8 + DIGEST_BYTES || buf.readUInt32LE(0) !== MAGIC) {
+    throw invalidModel(file, 'not a facebits model file (bad magic or too short)');
+  }
+  const version = buf.readUInt32LE(4);
+  if (version !== VERSION) {
+    throw invalidModel(file, `format version ${version} is not supported; this build reads version ${VERSION}`);
+  }
+
+  const body = buf.subarray(0, buf.length - DIGEST_BYTES);
+  const digest = createHash('sha256').update(body).digest();
+  if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES))) {
+    throw invalidModel(file, 'checksum mismatch; the file is truncated or corrupted');
+  }
+
+  const headerLength = buf.readUInt32LE(8);
+  if (headerLength > MAX_HEADER_BYTES || 12 + headerLength + 4 > body.length) {
+    throw invalidModel(file, `header length ${headerLength} exceeds the file`);
+  }
+  let header: ModelHeader;
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + headerLength)) as ModelHeader;
+  } catch (error) {
+    throw invalidModel(file, 'header is not valid JSON', error);
+  }
+
+  let offset = 12 + headerLength;
+  const wordCount = body.readUInt32LE(offset);
+  offset += 4;
+  if (offset + wordCount * 4 + 4 > body.length) throw invalidModel(file, `plan of ${wordCount} words exceeds the file`);
+  const words = new Int32Array(wordCount);
+  Buffer.from(words.buffer).set(body.subarray(offset, offset + wordCount * 4));
+  offset += wordCount * 4;
+
+  const weightCount = body.readUInt32LE(offset);
+  offset += 4;
+  if (offset + weightCount * 4 !== body.length) {
+    throw invalidModel(file, `weights of ${weightCount} floats do not match the file size`);
+  }
+  const weights = new Float32Array(weightCount);
+  Buffer.from(weights.buffer).set(body.subarray(offset, offset + weightCount * 4));
+
+  return { header, plan: { words, weights } };
+}
+
+export function readModelFile(file: string): ModelFile {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    throw new FacebitsError('INVALID_MODEL', `Model file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  return decodeModelFile(bytes, file);
+}
