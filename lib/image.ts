@@ -76,7 +76,7 @@ function fromRaw(raw: RawImage, maxPixels: number): RgbImage {
 
 async function decodeEncoded(bytes: Uint8Array, label: string, maxPixels: number): Promise<RgbImage> {
   if (bytes.length === 0) throw invalidImage(`${label} is empty`);
-  let result: { data: Buffer; info: sharp.OutputInfo };
+  let result: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     result = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' })
       .rotate()

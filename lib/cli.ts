@@ -1,0 +1,171 @@
+// The facebits command line: verify two photos, or evaluate on LFW.
+// Exit codes: 0 same person, 1 different people, 2 error (message on stderr).
+
+import { parseArgs } from 'node:util';
+
+import { FacebitsError } from './errors';
+import { evaluateLfw } from './eval/lfw';
+import { load, LoadOptions } from './load';
+
+const USAGE = `Usage:
+  facebits verify IMAGE_A IMAGE_B [options]   decide whether two photos show the same person
+  facebits eval lfw DIR [options]             10-fold LFW verification on DIR/pairs.txt
+
+Options:
+  --json                     print one JSON object (for eval, as the last line)
+  --threshold N              cosine similarity at or above which faces match
+  --min-score N              minimum detector score, 0..1 (default 0.5)
+  --detector NAME|PATH       "blazeface" (default) or an ONNX / TF.js / .fbm detector
+  --decoder NAME             output decoding for a detector file: "yunet" or "blazeface"
+  --detector-input N,C,H,W   input shape for a detector with dynamic dimensions
+  --detector-channels RGB|BGR
+  --landmarks NAME           "face-api-68" or "none" (default: face-api-68 for BlazeFace)
+  --embedder NAME|PATH       "fr-feature" (default) or an ONNX / TF.js / .fbm embedder
+  --embedder-channels RGB|BGR
+  --embedder-mean A,B,C      per-channel mean subtracted from 0..255 pixels
+  --embedder-std A,B,C       per-channel divisor applied after the mean
+  --concurrency N            images in flight during eval (default 4)
+  -h, --help                 show this help`;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  threshold: { type: 'string' },
+  'min-score': { type: 'string' },
+  detector: { type: 'string' },
+  decoder: { type: 'string' },
+  'detector-input': { type: 'string' },
+  'detector-channels': { type: 'string' },
+  landmarks: { type: 'string' },
+  embedder: { type: 'string' },
+  'embedder-channels': { type: 'string' },
+  'embedder-mean': { type: 'string' },
+  'embedder-std': { type: 'string' },
+  concurrency: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+function usageError(message: string): FacebitsError {
+  return new FacebitsError('INVALID_ARGUMENT', `${message}\n\n${USAGE}`);
+}
+
+function number(values: Values, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw usageError(`--${name} expects a number, received "${raw}"`);
+  return value;
+}
+
+function list(values: Values, name: string): number[] | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const items = String(raw).split(',').map(Number);
+  if (items.some((v) => !Number.isFinite(v))) throw usageError(`--${name} expects comma-separated numbers, received "${raw}"`);
+  return items;
+}
+
+function channels(values: Values, name: string): 'RGB' | 'BGR' | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (raw !== 'RGB' && raw !== 'BGR') throw usageError(`--${name} expects RGB or BGR, received "${raw}"`);
+  return raw;
+}
+
+/** Builds load() options from the model flags shared by every command. */
+export function loadOptionsFrom(values: Values): LoadOptions {
+  const options: LoadOptions = {
+    threshold: number(values, 'threshold'),
+    minScore: number(values, 'min-score'),
+    landmarks: values.landmarks as LoadOptions['landmarks'],
+  };
+
+  const detector = values.detector as string | undefined;
+  if (detector && detector !== 'blazeface') {
+    const decoder = values.decoder as string | undefined;
+    if (decoder !== 'yunet' && decoder !== 'blazeface') throw usageError('--detector PATH needs --decoder yunet or --decoder blazeface');
+    options.detector = { path: detector, decoder, inputShape: list(values, 'detector-input'), channels: channels(values, 'detector-channels') };
+  }
+
+  const embedder = values.embedder as string | undefined;
+  if (embedder && embedder !== 'fr-feature') {
+    options.embedder = {
+      path: embedder,
+      channels: channels(values, 'embedder-channels'),
+      mean: list(values, 'embedder-mean'),
+      std: list(values, 'embedder-std'),
+      threshold: number(values, 'threshold'),
+    };
+  }
+  return options;
+}
+
+async function verify(positionals: string[], values: Values): Promise<number> {
+  if (positionals.length !== 2) throw usageError('verify needs two images');
+  const fb = await load(loadOptionsFrom(values));
+  try {
+    const [a, b] = await Promise.all(positionals.map((image) => fb.embed(image)));
+    const result = fb.compare(a, b);
+    if (values.json) {
+      console.log(JSON.stringify({ ...result, modelId: fb.modelId, isa: fb.isa }));
+    } else {
+      console.log(`${result.same ? 'same person' : 'different people'}`);
+      console.log(`cosine ${result.cosine.toFixed(4)} (threshold ${result.threshold.toFixed(4)})`);
+      console.log(`hamming ${result.hamming} of ${result.bits} bits`);
+    }
+    return result.same ? 0 : 1;
+  } finally {
+    fb.dispose();
+  }
+}
+
+async function evaluate(positionals: string[], values: Values): Promise<number> {
+  const [protocol, dir] = positionals;
+  if (protocol !== 'lfw' || !dir) throw usageError('eval needs a protocol and a folder: facebits eval lfw DIR');
+  const concurrency = number(values, 'concurrency') ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError(`--concurrency expects a positive integer, received ${concurrency}`);
+
+  const fb = await load(loadOptionsFrom(values));
+  try {
+    const report = await evaluateLfw(fb, dir, { concurrency, progress: true });
+    const pct = (v: number): string => (v * 100).toFixed(2);
+    console.log(`model        ${fb.modelId} (${fb.isa})`);
+    console.log(`accuracy     ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} %  (10-fold, threshold from the other 9 folds)`);
+    console.log(`TAR@FAR1e-2  ${pct(report.tar['1e-2'])} %`);
+    console.log(`TAR@FAR1e-3  ${pct(report.tar['1e-3'])} %`);
+    console.log(`no face      ${report.noFace} of ${report.images} images`);
+    console.log(`speed        ${report.imagesPerSecond.toFixed(1)} images/s`);
+    console.log(`threshold    ${report.threshold.toFixed(4)} (mean of the per-fold thresholds)`);
+    if (values.json) console.log(JSON.stringify(report));
+    return 0;
+  } finally {
+    fb.dispose();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`facebits: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    return positionals.length === 0 && !values.help ? 2 : 0;
+  }
+
+  try {
+    const [command, ...rest] = positionals;
+    if (command === 'verify') return await verify(rest, values);
+    if (command === 'eval') return await evaluate(rest, values);
+    throw usageError(`Unknown command "${command}"`);
+  } catch (error) {
+    const code = (error as FacebitsError).code;
+    console.error(`facebits: ${code ? `${code}: ` : ''}${(error as Error).message}`);
+    return 2;
+  }
+}

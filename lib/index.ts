@@ -1,0 +1,13 @@
+// facebits: face detection, alignment, embedding and comparison on a native SIMD core.
+
+export { load } from './load';
+export type { LoadOptions, DetectorOptions, EmbedderOptions } from './load';
+export { Facebits } from './facebits';
+export type { FaceEmbedding } from './facebits';
+export type { Comparison, CompareOptions } from './compare';
+export { cosineSimilarity } from './compare';
+export { FacebitsError } from './errors';
+export type { FacebitsErrorCode } from './errors';
+export type { Face, Box } from './detect/face';
+export type { ImageInput, RawImage } from './image';
+export { ARCFACE_112, estimateSimilarity } from './align';

@@ -1,0 +1,104 @@
+// load(): resolves the detector, landmark and embedding models and builds the pipeline.
+
+import { invalidParameter } from './errors';
+import { Facebits } from './facebits';
+import { DEFAULT_MAX_PIXELS } from './image';
+import { BuiltInName, loadBuiltIn, loadFromPath, LoadedModel, Preprocessing } from './models';
+import { DetectorDecoder, Embedder, FaceDetector, LandmarkRefiner } from './pipeline';
+import { DEFAULT_THRESHOLDS } from './thresholds';
+
+export interface DetectorOptions extends Preprocessing {
+  /** Path of an ONNX, TF.js or .fbm detector. */
+  path: string;
+  /** How to read the detector's outputs. */
+  decoder: DetectorDecoder;
+}
+
+export interface EmbedderOptions extends Preprocessing {
+  /** Path of an ONNX, TF.js or .fbm embedding model fed an aligned face. */
+  path: string;
+  /** Cosine threshold for this model; measure one with `facebits eval lfw`. */
+  threshold?: number;
+}
+
+export interface LoadOptions {
+  /** 'blazeface' (default) or a detector file. */
+  detector?: 'blazeface' | DetectorOptions;
+  /**
+   * 'face-api-68' refines the detector's points with face-api's 68-point net; 'none'
+   * aligns with the detector's own points. Default: 'face-api-68' for BlazeFace, whose
+   * four points lack the mouth corners, else 'none'.
+   */
+  landmarks?: 'face-api-68' | 'none';
+  /** 'fr-feature' (default) or an embedding model file. */
+  embedder?: 'fr-feature' | EmbedderOptions;
+  /** Cosine similarity at or above which compare() says same. Default: the model's calibrated value. */
+  threshold?: number;
+  /** Minimum detector score, 0..1. Default 0.5. */
+  minScore?: number;
+  /** Largest image accepted, in pixels. */
+  maxPixels?: number;
+  /** Folder of the converted built-in models; default the package's models/default. */
+  modelDir?: string;
+}
+
+/** Generic cosine threshold for user models without one; ArcFace-style models sit near it. */
+const UNCALIBRATED_THRESHOLD = 0.3;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function loadDetector(option: LoadOptions['detector'], dir: string | undefined): { model: LoadedModel; decoder: DetectorDecoder } {
+  if (option === undefined || option === 'blazeface') return { model: loadBuiltIn('blazeface', dir), decoder: 'blazeface' };
+  if (!isObject(option) || typeof option.path !== 'string') {
+    throw invalidParameter('detector', '"blazeface" or { path, decoder }', option);
+  }
+  if (option.decoder !== 'blazeface' && option.decoder !== 'yunet') {
+    throw invalidParameter('detector.decoder', '"blazeface" or "yunet"', option.decoder);
+  }
+  return { model: loadFromPath(option.path, 'detector', option), decoder: option.decoder };
+}
+
+function loadEmbedder(option: LoadOptions['embedder'], dir: string | undefined): { model: LoadedModel; threshold: number } {
+  if (option === undefined || option === 'fr-feature') {
+    return { model: loadBuiltIn('fr-feature', dir), threshold: DEFAULT_THRESHOLDS['fr-feature'] };
+  }
+  if (!isObject(option) || typeof option.path !== 'string') {
+    throw invalidParameter('embedder', '"fr-feature" or { path, channels, mean, std }', option);
+  }
+  return { model: loadFromPath(option.path, 'embedder', option), threshold: option.threshold ?? UNCALIBRATED_THRESHOLD };
+}
+
+/** Loads the models and returns a ready pipeline. */
+export async function load(options: LoadOptions = {}): Promise<Facebits> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidParameter('options', 'an object', options);
+  }
+  const minScore = options.minScore ?? 0.5;
+  if (!(minScore >= 0 && minScore <= 1)) throw invalidParameter('minScore', 'a number between 0 and 1', options.minScore);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw invalidParameter('maxPixels', 'a positive integer', options.maxPixels);
+  if (options.threshold !== undefined && !Number.isFinite(options.threshold)) {
+    throw invalidParameter('threshold', 'a finite number', options.threshold);
+  }
+
+  const detector = loadDetector(options.detector, options.modelDir);
+  const landmarks = options.landmarks ?? (detector.decoder === 'blazeface' ? 'face-api-68' : 'none');
+  if (landmarks !== 'face-api-68' && landmarks !== 'none') {
+    throw invalidParameter('landmarks', '"face-api-68" or "none"', options.landmarks);
+  }
+  const refiner = landmarks === 'face-api-68'
+    ? new LandmarkRefiner(loadBuiltIn('face-api-68' as BuiltInName, options.modelDir))
+    : undefined;
+  const embedder = loadEmbedder(options.embedder, options.modelDir);
+
+  return new Facebits({
+    detector: new FaceDetector(detector.model, { decoder: detector.decoder, minScore, iouThreshold: 0.3 }),
+    refiner,
+    embedder: new Embedder(embedder.model),
+    threshold: options.threshold ?? embedder.threshold,
+    maxPixels,
+    modelId: embedder.model.header.id,
+  });
+}

@@ -1,0 +1,105 @@
+// Model resolution: built-in names map to the converted files in models/default/, paths
+// are imported by extension (.onnx, TF.js model.json, .fbm). Each becomes a native model.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { FacebitsError, invalidModel, invalidParameter } from './errors';
+import { importModelFile, ImportedModel } from './import';
+import { ModelHeader, readModelFile } from './model-file';
+import { native, NativeModel, NativeTensor } from './native';
+import { encodePlan } from './plan';
+import { normalisation, prependChannelAffine } from './plan-edit';
+
+export const DEFAULT_MODEL_DIR = path.join(__dirname, '..', 'models', 'default');
+
+export const BUILT_IN = {
+  blazeface: 'blazeface-back.fbm',
+  'face-api-68': 'face-landmark-68.fbm',
+  'fr-feature': 'fr-feature.fbm',
+} as const;
+
+export type BuiltInName = keyof typeof BUILT_IN;
+
+/** How to feed a model read from a user's file. */
+export interface Preprocessing {
+  /** Channel order the model expects. Default 'RGB'. */
+  channels?: 'RGB' | 'BGR';
+  /** Per-channel mean subtracted from 0..255 pixels, or one value for all. Default 0. */
+  mean?: number | number[];
+  /** Per-channel divisor applied after the mean, or one value for all. Default 1. */
+  std?: number | number[];
+  /** NCHW or NHWC input shape for models with dynamic dimensions, e.g. [1, 3, 320, 320]. */
+  inputShape?: number[];
+}
+
+export interface LoadedModel {
+  header: ModelHeader;
+  /** NHWC input shape. */
+  inputShape: number[];
+  channels: 'RGB' | 'BGR';
+  outputNames: string[];
+  native: NativeModel;
+  run(input: Float32Array): Promise<NativeTensor[]>;
+}
+
+function perChannel(value: number | number[] | undefined, fallback: number, name: string): number[] {
+  if (value === undefined) return [fallback, fallback, fallback];
+  if (typeof value === 'number' && Number.isFinite(value)) return [value, value, value];
+  if (Array.isArray(value) && value.length === 3 && value.every(Number.isFinite)) return value.slice();
+  throw invalidParameter(name, 'a finite number or an array of 3 finite numbers', value);
+}
+
+function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, file: string): LoadedModel {
+  let model: NativeModel;
+  try {
+    model = new (native().Model)(words, weights);
+  } catch (error) {
+    if (error instanceof FacebitsError) throw error;
+    throw invalidModel(file, (error as Error).message, error);
+  }
+  return {
+    header,
+    inputShape: header.inputShape,
+    channels: header.channels,
+    outputNames: header.outputNames,
+    native: model,
+    run: (input) => model.run([input]),
+  };
+}
+
+/** Loads a built-in model by name from the converted files shipped with the package. */
+export function loadBuiltIn(name: BuiltInName, dir = DEFAULT_MODEL_DIR): LoadedModel {
+  const file = path.join(dir, BUILT_IN[name]);
+  if (!fs.existsSync(file)) {
+    throw invalidModel(file, `the built-in model "${name}" is missing; run "npm run build:models" to convert it from its npm package`);
+  }
+  const { header, plan } = readModelFile(file);
+  return compile(header, plan.words, plan.weights, file);
+}
+
+/** Imports a user's model file and puts its preprocessing in front of the plan. */
+export function loadFromPath(file: string, kind: ModelHeader['kind'], pre: Preprocessing = {}): LoadedModel {
+  if (typeof file !== 'string' || file.length === 0) throw invalidParameter('model path', 'a non-empty file path', file);
+  if (file.endsWith('.fbm')) {
+    const { header, plan } = readModelFile(file);
+    return compile(header, plan.words, plan.weights, file);
+  }
+
+  const imported: ImportedModel = importModelFile(file, { inputShape: pre.inputShape });
+  const { scale, shift } = normalisation(perChannel(pre.mean, 0, 'mean'), perChannel(pre.std, 1, 'std'));
+  const channels = imported.inputShape[imported.inputShape.length - 1];
+  const plan = channels === 3 ? prependChannelAffine(imported.plan, scale, shift) : imported.plan;
+  const { words, weights } = encodePlan(plan);
+
+  const header: ModelHeader = {
+    id: `${path.basename(file)}`,
+    kind,
+    source: { files: [{ path: path.resolve(file), sha256: imported.sha256 }] },
+    inputShape: imported.inputShape,
+    channels: pre.channels ?? 'RGB',
+    outputNames: imported.outputNames,
+    outputShapes: imported.outputShapes,
+  };
+  return compile(header, words, weights, file);
+}
