@@ -1,0 +1,296 @@
+// ONNX importer: parses a model with onnx-proto, folds its constant subgraphs and lowers the
+// remaining compute to a plan (lib/plan.ts) that takes NHWC input.
+//
+// Layout tracking: a rank-4 value that spatial ops produce is stored NHWC in the plan while it
+// stands for an NCHW ONNX tensor (`nhwc: true`). Other ops either remap their axes onto that
+// layout or first transpose the value to plain row-major NCHW. Every plan output holds its data
+// in ONNX row-major order with the ONNX shape.
+
+import { onnx } from 'onnx-proto';
+
+import { FacebitsError, invalidModel, invalidParameter, unsupportedOp } from '../errors';
+import { MAX_RANK, OpType, Plan, PlanBuilder } from '../plan';
+import { FOLDABLE_OPS, FoldContext, foldNode } from './onnx-fold';
+import { lowerNode } from './onnx-lower';
+import { nodeLabel } from './onnx-node';
+import { ConstTensor, decodeTensor, toNumber } from './onnx-tensor';
+
+export interface ImportOptions {
+  /** NCHW shape of the model input, required where the model leaves a dim dynamic. */
+  inputShape?: number[];
+}
+
+export interface ImportedModel {
+  plan: Plan;
+  inputName: string;
+  /** NHWC shape that the plan input takes. */
+  inputShape: number[];
+  outputNames: string[];
+  /** ONNX shapes of the outputs; the plan outputs hold the data in this row-major order. */
+  outputShapes: number[][];
+}
+
+/** A value known at import time. */
+export interface ConstValue {
+  kind: 'const';
+  tensor: ConstTensor;
+}
+
+/** A value computed by the plan. `shape` is the ONNX shape; `nhwc` marks rank-4 data stored NHWC. */
+export interface TensorValue {
+  kind: 'tensor';
+  id: number;
+  shape: number[];
+  nhwc: boolean;
+}
+
+export type Value = ConstValue | TensorValue;
+
+/** State shared by the lowering functions while one graph is imported. */
+export class ImportContext {
+  readonly builder = new PlanBuilder();
+  readonly values = new Map<string, Value>();
+  /** Nodes that read each value name; graph outputs count as one reader each. */
+  readonly readers = new Map<string, Array<onnx.INodeProto | 'output'>>();
+  /** Nodes already lowered as part of an earlier node (fused activations, folded batch norms). */
+  readonly fused = new Set<onnx.INodeProto>();
+
+  constructor(readonly file: string, readonly opset: number) {}
+
+  foldContext(label: string): FoldContext {
+    return { file: this.file, label, opset: this.opset };
+  }
+
+  /** Returns the plan-layout shape of a tensor value. */
+  planShape(value: TensorValue): number[] {
+    const s = value.shape;
+    return value.nhwc ? [s[0], s[2], s[3], s[1]] : s.slice();
+  }
+
+  /** Returns the value in plain row-major order, adding a TRANSPOSE when it is stored NHWC. */
+  toPlain(value: TensorValue, name?: string): TensorValue {
+    if (!value.nhwc) return value;
+    const s = value.shape;
+    // With one channel or a 1x1 image, NHWC and NCHW order the data identically.
+    const id = isLayoutFree(s)
+      ? this.builder.add(OpType.RESHAPE, [value.id], [4, ...s], [], name)
+      : this.builder.add(OpType.TRANSPOSE, [value.id], [4, 0, 3, 1, 2], [], name);
+    return { kind: 'tensor', id, shape: s.slice(), nhwc: false };
+  }
+
+  /** Returns the rank-4 value stored NHWC, adding a TRANSPOSE when it is plain. */
+  toNhwc(value: TensorValue, name?: string): TensorValue {
+    if (value.nhwc) return value;
+    const s = value.shape;
+    if (s.length !== 4) throw new Error(`toNhwc needs a rank-4 value, got rank ${s.length}`);
+    const id = isLayoutFree(s)
+      ? this.builder.add(OpType.RESHAPE, [value.id], [4, s[0], s[2], s[3], s[1]], [], name)
+      : this.builder.add(OpType.TRANSPOSE, [value.id], [4, 0, 2, 3, 1], [], name);
+    return { kind: 'tensor', id, shape: s.slice(), nhwc: true };
+  }
+
+  /** Adds a RESHAPE of a plain value to `shape`, or returns the value when the shape is unchanged. */
+  reshape(value: TensorValue, shape: number[], name?: string): TensorValue {
+    if (shape.length < 1 || shape.length > MAX_RANK) {
+      throw unsupportedOp(this.file, 'Reshape', name ?? '', `rank ${shape.length} is outside 1 to ${MAX_RANK}`);
+    }
+    // After this step the plan data is in ONNX row-major order, whatever shape it has.
+    const source = value.nhwc && !isLayoutFree(value.shape) ? this.toPlain(value, name) : value;
+    const current = this.planShape(source);
+    const unchanged = current.length === shape.length && current.every((d, i) => d === shape[i]);
+    if (unchanged) return { kind: 'tensor', id: source.id, shape: shape.slice(), nhwc: false };
+    const id = this.builder.add(OpType.RESHAPE, [source.id], [shape.length, ...shape], [], name);
+    return { kind: 'tensor', id, shape: shape.slice(), nhwc: false };
+  }
+}
+
+/** Returns true when NHWC and NCHW order a rank-4 tensor of this NCHW shape identically. */
+function isLayoutFree(shape: number[]): boolean {
+  return shape[1] === 1 || shape[2] * shape[3] === 1;
+}
+
+function parseModel(bytes: Uint8Array, file: string): onnx.ModelProto {
+  let model: onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw invalidModel(file, `the file is not an ONNX protobuf (${(error as Error).message})`, error);
+  }
+  if (!model.graph || (model.graph.node ?? []).length === 0) {
+    throw invalidModel(file, 'the file has no graph; check that it is an ONNX model and not truncated');
+  }
+  return model;
+}
+
+function defaultOpset(model: onnx.ModelProto): number {
+  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  return entry ? toNumber(entry.version) : 1;
+}
+
+/** Resolves the model input's NCHW shape from its declared dims and `options.inputShape`. */
+function resolveInputShape(input: onnx.IValueInfoProto, file: string, requested: number[] | undefined): number[] {
+  const tensorType = input.type?.tensorType;
+  if (!tensorType) throw invalidModel(file, `input "${input.name}" is not a tensor`);
+  if (tensorType.elemType !== onnx.TensorProto.DataType.FLOAT) {
+    throw invalidModel(file, `input "${input.name}" has element type ${tensorType.elemType}; the importer takes float32 inputs only`);
+  }
+  const dims = (tensorType.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : -1));
+  if (requested !== undefined) {
+    const valid = Array.isArray(requested) && requested.length === dims.length && requested.every((d) => Number.isInteger(d) && d > 0);
+    if (!valid) {
+      throw invalidParameter('options.inputShape', `an array of ${dims.length} positive integers (NCHW)`, requested);
+    }
+    dims.forEach((d, i) => {
+      if (d > 0 && d !== requested[i]) {
+        throw invalidParameter('options.inputShape', `dim ${i} equal to ${d}, the model's static size`, requested);
+      }
+    });
+    return requested.slice();
+  }
+  if (dims.some((d) => d < 0)) {
+    throw invalidParameter('options.inputShape', `an NCHW shape, because input "${input.name}" has dynamic dims`, requested);
+  }
+  return dims;
+}
+
+/** Imports an ONNX model. Throws INVALID_MODEL, UNSUPPORTED_OP or INVALID_ARGUMENT. */
+export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptions = {}): ImportedModel {
+  if (!(bytes instanceof Uint8Array)) throw invalidParameter('bytes', 'a Uint8Array', bytes);
+  const model = parseModel(bytes, file);
+  const graph = model.graph!;
+  for (const entry of model.opsetImport ?? []) {
+    if (entry.domain && entry.domain !== 'ai.onnx') {
+      throw invalidModel(file, `the model imports opset domain "${entry.domain}", which the importer does not support`);
+    }
+  }
+  const ctx = new ImportContext(file, defaultOpset(model));
+
+  for (const initializer of graph.initializer ?? []) {
+    ctx.values.set(initializer.name ?? '', { kind: 'const', tensor: decodeTensor(initializer, file) });
+  }
+
+  const inputs = (graph.input ?? []).filter((i) => !ctx.values.has(i.name ?? ''));
+  if (inputs.length !== 1) {
+    throw invalidModel(file, `the graph has ${inputs.length} inputs besides initializers; the importer takes exactly 1`);
+  }
+  const input = inputs[0];
+  const inputShape = resolveInputShape(input, file, options.inputShape);
+  if (inputShape.length < 1 || inputShape.length > MAX_RANK) {
+    throw unsupportedOp(file, 'input', input.name ?? '', `rank ${inputShape.length} is outside 1 to ${MAX_RANK}`);
+  }
+  const isImage = inputShape.length === 4;
+  const planInputShape = isImage ? [inputShape[0], inputShape[2], inputShape[3], inputShape[1]] : inputShape.slice();
+  const inputId = ctx.builder.input(planInputShape);
+  ctx.values.set(input.name ?? '', { kind: 'tensor', id: inputId, shape: inputShape, nhwc: isImage });
+
+  const nodes = graph.node ?? [];
+  for (const node of nodes) {
+    for (const name of node.input ?? []) {
+      if (!name) continue;
+      const list = ctx.readers.get(name) ?? [];
+      list.push(node);
+      ctx.readers.set(name, list);
+    }
+  }
+  for (const output of graph.output ?? []) {
+    const list = ctx.readers.get(output.name ?? '') ?? [];
+    list.push('output');
+    ctx.readers.set(output.name ?? '', list);
+  }
+
+  // Constant nodes are evaluated first so that fusion can read activation parameters
+  // (Clip bounds, PRelu slopes) from Constant nodes placed after the node being fused.
+  nodes.forEach((node, index) => {
+    if (node.opType !== 'Constant') return;
+    const tensor = foldNode(node, [], ctx.foldContext(nodeLabel(node, index)))!;
+    ctx.values.set(node.output?.[0] ?? '', { kind: 'const', tensor });
+  });
+
+  nodes.forEach((node, index) => {
+    if (node.opType === 'Constant' || ctx.fused.has(node)) return;
+    importNode(ctx, node, index);
+  });
+
+  const outputNames: string[] = [];
+  const outputShapes: number[][] = [];
+  const outputIds: number[] = [];
+  for (const output of graph.output ?? []) {
+    const name = output.name ?? '';
+    const value = ctx.values.get(name);
+    if (!value) throw invalidModel(file, `graph output "${name}" is not produced by any node`);
+    if (value.kind === 'const') {
+      throw unsupportedOp(file, 'output', name, 'the output is a constant, which the plan cannot return');
+    }
+    checkDeclaredShape(output, value.shape, file);
+    outputNames.push(name);
+    outputShapes.push(value.shape.slice());
+    outputIds.push(ctx.toPlain(value, name).id);
+  }
+
+  return { plan: ctx.builder.build(outputIds), inputName: input.name ?? '', inputShape: planInputShape, outputNames, outputShapes };
+}
+
+/** Throws INVALID_MODEL when a static dim the model declares differs from the inferred shape. */
+function checkDeclaredShape(output: onnx.IValueInfoProto, shape: number[], file: string): void {
+  const dims = output.type?.tensorType?.shape?.dim;
+  if (!dims) return;
+  const declared = dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue) : 0));
+  const conflict = declared.length !== shape.length || declared.some((d, i) => d > 0 && d !== shape[i]);
+  if (conflict) {
+    throw invalidModel(file, `output "${output.name}" is declared as [${declared.join(', ')}] but the graph computes [${shape.join(', ')}]`);
+  }
+}
+
+function importNode(ctx: ImportContext, node: onnx.INodeProto, index: number): void {
+  const op = node.opType ?? '';
+  const label = nodeLabel(node, index);
+  if (node.domain && node.domain !== 'ai.onnx') {
+    throw unsupportedOp(ctx.file, `${node.domain}.${op}`, label, 'only the default ONNX domain is supported');
+  }
+  const inputs: Array<Value | undefined> = (node.input ?? []).map((name) => {
+    if (!name) return undefined;
+    const value = ctx.values.get(name);
+    if (!value) {
+      throw invalidModel(ctx.file, `node "${label}" reads "${name}", which no node, initializer or graph input produces`);
+    }
+    return value;
+  });
+
+  const present = inputs.filter((v): v is Value => v !== undefined);
+  const allConst = present.every((v) => v.kind === 'const');
+  if (op === 'Shape' && inputs[0]) {
+    const shape = inputs[0].kind === 'const' ? inputs[0].tensor.shape : inputs[0].shape;
+    const rank = shape.length;
+    const clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + rank : a, 0), rank);
+    const start = clampAxis(intAttributeOf(node, 'start', 0));
+    const end = clampAxis(intAttributeOf(node, 'end', rank));
+    const dims = shape.slice(start, Math.max(start, end));
+    setOutput(ctx, node, { kind: 'const', tensor: { isFloat: false, shape: [dims.length], data: Float64Array.from(dims) } });
+    return;
+  }
+  if (allConst && present.length > 0 && FOLDABLE_OPS.has(op)) {
+    const constants = inputs.map((v) => (v && v.kind === 'const' ? v.tensor : undefined));
+    const folded = foldNode(node, constants, ctx.foldContext(label));
+    if (folded) {
+      setOutput(ctx, node, { kind: 'const', tensor: folded });
+      return;
+    }
+  }
+
+  try {
+    lowerNode(ctx, node, label, inputs);
+  } catch (error) {
+    if (error instanceof FacebitsError) throw error;
+    throw invalidModel(ctx.file, `node "${label}" (${op}) could not be lowered: ${(error as Error).message}`, error);
+  }
+}
+
+function intAttributeOf(node: onnx.INodeProto, name: string, fallback: number): number {
+  const attribute = (node.attribute ?? []).find((a) => a.name === name);
+  return attribute ? toNumber(attribute.i) : fallback;
+}
+
+/** Binds the node's first output name to `value`. */
+export function setOutput(ctx: ImportContext, node: onnx.INodeProto, value: Value, outputName?: string): void {
+  ctx.values.set(outputName ?? node.output?.[0] ?? '', value);
+}
