@@ -1,0 +1,52 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { FacebitsError } from '../lib/errors';
+import { decodeModelFile, encodeModelFile, ModelHeader } from '../lib/model-file';
+
+const header: ModelHeader = {
+  id: 'test@1',
+  kind: 'embedder',
+  source: { files: [] },
+  inputShape: [1, 4, 4, 3],
+  channels: 'RGB',
+  outputNames: ['out'],
+  outputShapes: [[1, 8]],
+};
+const plan = { words: Int32Array.from([1, 2, 3, -4]), weights: Float32Array.from([0.5, -1.25, 3]) };
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, FacebitsError);
+    return (error as FacebitsError).code;
+  }
+  return undefined;
+}
+
+test('model file round-trips', () => {
+  const decoded = decodeModelFile(encodeModelFile({ header, plan }), 'x.fbm');
+  assert.equal(decoded.header, header);
+  assert.equal(Array.from(decoded.plan.words), Array.from(plan.words));
+  assert.equal(Array.from(decoded.plan.weights), Array.from(plan.weights));
+});
+
+test('model file rejects a flipped byte', () => {
+  const bytes = Buffer.from(encodeModelFile({ header, plan }));
+  for (const at of [5, 20, bytes.length - 40, bytes.length - 1]) {
+    const copy = Buffer.from(bytes);
+    copy[at] ^= 0x10;
+    assert.is(code(() => decodeModelFile(copy, 'x.fbm')), 'INVALID_MODEL', `byte ${at}`);
+  }
+});
+
+test('model file rejects truncation and foreign bytes', () => {
+  const bytes = encodeModelFile({ header, plan });
+  for (const length of [0, 3, 40, bytes.length - 1]) {
+    assert.is(code(() => decodeModelFile(bytes.subarray(0, length), 'x.fbm')), 'INVALID_MODEL', `length ${length}`);
+  }
+  assert.is(code(() => decodeModelFile(Buffer.from('{"format":"graph-model"}'), 'x.fbm')), 'INVALID_MODEL');
+});
+
+test.run();
