@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { LFW, lfwImage, sharedPath } from './helpers';
+
+const BIN = path.join(__dirname, '..', 'bin', 'facebits.js');
+
+function facebits(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('verify exits 0 for one person and prints JSON', () => {
+  if (!sharedPath('faces/lfw', 'verify same')) return;
+  const run = facebits('verify', lfwImage('Colin_Powell', 40), lfwImage('Colin_Powell', 71), '--json');
+  assert.is(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.is(result.same, true);
+  for (const key of ['cosine', 'hamming', 'threshold', 'bits']) assert.type(result[key], 'number', key);
+});
+
+test('verify exits 1 for two people', () => {
+  if (!sharedPath('faces/lfw', 'verify different')) return;
+  const run = facebits('verify', lfwImage('Colin_Powell', 40), lfwImage('George_W_Bush', 7));
+  assert.is(run.status, 1, run.stderr);
+  assert.match(run.stdout, /different people/);
+  assert.match(run.stdout, /cosine -?\d\.\d{4}/);
+});
+
+test('verify exits 2 with the message on stderr', () => {
+  const missing = facebits('verify', '/nonexistent/a.jpg', '/nonexistent/b.jpg');
+  assert.is(missing.status, 2);
+  assert.match(missing.stderr, /INVALID_IMAGE: Invalid image: file \/nonexistent\/a\.jpg cannot be read/);
+  assert.is(missing.stdout, '');
+
+  const usage = facebits('verify', 'only-one.jpg');
+  assert.is(usage.status, 2);
+  assert.match(usage.stderr, /verify needs two images/);
+
+  const flag = facebits('verify', 'a.jpg', 'b.jpg', '--no-such-flag');
+  assert.is(flag.status, 2);
+  assert.match(flag.stderr, /Unknown option/);
+});
+
+test('eval lfw prints a JSON report as the last line', () => {
+  if (!sharedPath('faces/lfw', 'eval lfw --json')) return;
+  // A two-fold protocol over four people keeps this fast; the full run has its own test.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-lfw-'));
+  const people = ['Colin_Powell', 'George_W_Bush', 'Tony_Blair', 'Donald_Rumsfeld'];
+  for (const name of people) fs.symlinkSync(path.join(LFW, name), path.join(dir, name));
+  const images = people.map((name) => fs.readdirSync(path.join(LFW, name)).sort().slice(0, 2).map((f) => Number(f.slice(-8, -4))));
+  const lines = ['2\t2'];
+  for (let fold = 0; fold < 2; fold++) {
+    const [p, q] = [people[fold * 2], people[fold * 2 + 1]];
+    const [pi, qi] = [images[fold * 2], images[fold * 2 + 1]];
+    lines.push(`${p}\t${pi[0]}\t${pi[1]}`, `${q}\t${qi[0]}\t${qi[1]}`, `${p}\t${pi[0]}\t${q}\t${qi[0]}`, `${p}\t${pi[1]}\t${q}\t${qi[1]}`);
+  }
+  fs.writeFileSync(path.join(dir, 'pairs.txt'), lines.join('\n') + '\n');
+
+  const run = facebits('eval', 'lfw', dir, '--json');
+  fs.rmSync(dir, { recursive: true });
+  assert.is(run.status, 0, run.stderr);
+  const last = run.stdout.trim().split('\n').pop()!;
+  const report = JSON.parse(last);
+  assert.type(report.accuracy.mean, 'number');
+  assert.type(report.accuracy.std, 'number');
+  assert.type(report.tar['1e-2'], 'number');
+  assert.type(report.tar['1e-3'], 'number');
+  assert.is(report.noFace, 0);
+  assert.ok(report.imagesPerSecond > 0);
+  assert.match(run.stdout, /accuracy\s+\d+\.\d\d ± \d+\.\d\d %/);
+  assert.match(run.stderr, /100%/);
+});
+
+test.run();

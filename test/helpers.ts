@@ -1,0 +1,36 @@
+// Shared test helpers: where the reference data lives, and typed-error assertions.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import * as assert from 'uvu/assert';
+
+import { FacebitsError } from '../lib/errors';
+
+export const SHARED = path.join(__dirname, '..', '..', 'shared');
+export const LFW = path.join(SHARED, 'faces', 'lfw');
+export const MODELS = path.join(SHARED, 'models');
+
+/** Returns the path when it exists, else logs why the caller skips and returns undefined. */
+export function sharedPath(relative: string, testName: string): string | undefined {
+  const full = path.join(SHARED, relative);
+  if (fs.existsSync(full)) return full;
+  console.log(`  skip ${testName}: ${full} is absent (reference data outside the repository)`);
+  return undefined;
+}
+
+export function lfwImage(name: string, index: number): string {
+  return path.join(LFW, name, `${name}_${String(index).padStart(4, '0')}.jpg`);
+}
+
+export async function rejectsWith(promise: Promise<unknown> | (() => unknown), code: string, pattern?: RegExp): Promise<FacebitsError> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise);
+  } catch (error) {
+    assert.instance(error, FacebitsError, `expected a FacebitsError, received ${String(error)}`);
+    assert.is((error as FacebitsError).code, code, (error as Error).message);
+    if (pattern) assert.match((error as Error).message, pattern);
+    return error as FacebitsError;
+  }
+  throw new assert.Assertion({ message: `expected a ${code} error, but the call succeeded`, operator: 'rejects', expects: code, actual: 'no error', generated: false });
+}
