@@ -102,14 +102,15 @@ export function decodeTensor(tensor: onnx.ITensorProto, file: string): ConstTens
     throw invalidModel(file, `tensor "${name}" has data type ${dataType}, which the importer does not read`);
   }
 
+  // Sizes are checked against the stored data before anything is allocated.
   const count = sizeOf(shape);
   const isFloat = isFloatType(dataType);
-  const data = isFloat ? new Float32Array(count) : new Float64Array(count);
   const raw = tensor.rawData;
   if (raw && raw.length > 0) {
     if (raw.length !== count * elementSize) {
       throw invalidModel(file, `tensor "${name}" has ${raw.length} bytes of data; dims [${shape.join(', ')}] need ${count * elementSize}`);
     }
+    const data = isFloat ? new Float32Array(count) : new Float64Array(count);
     readRaw(raw, dataType, count, data);
     return { isFloat, shape, data };
   }
@@ -126,6 +127,7 @@ export function decodeTensor(tensor: onnx.ITensorProto, file: string): ConstTens
   if (values.length !== count) {
     throw invalidModel(file, `tensor "${name}" has ${values.length} values; dims [${shape.join(', ')}] need ${count}`);
   }
+  const data = isFloat ? new Float32Array(count) : new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const v = toNumber(values[i]);
     data[i] = dataType === DataType.FLOAT16 ? halfToFloat(v) : v;

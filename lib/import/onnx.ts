@@ -153,9 +153,21 @@ function resolveInputShape(input: onnx.IValueInfoProto, file: string, requested:
   return dims;
 }
 
-/** Imports an ONNX model. Throws INVALID_MODEL, UNSUPPORTED_OP or INVALID_ARGUMENT. */
+/**
+ * Imports an ONNX model. Throws INVALID_MODEL, UNSUPPORTED_OP or INVALID_ARGUMENT; any other
+ * failure inside the importer (a malformed field it did not anticipate) is reported as INVALID_MODEL.
+ */
 export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptions = {}): ImportedModel {
   if (!(bytes instanceof Uint8Array)) throw invalidParameter('bytes', 'a Uint8Array', bytes);
+  try {
+    return importGraph(bytes, file, options);
+  } catch (error) {
+    if (error instanceof FacebitsError) throw error;
+    throw invalidModel(file, `import failed: ${(error as Error).message}`, error);
+  }
+}
+
+function importGraph(bytes: Uint8Array, file: string, options: ImportOptions): ImportedModel {
   const model = parseModel(bytes, file);
   const graph = model.graph!;
   for (const entry of model.opsetImport ?? []) {
