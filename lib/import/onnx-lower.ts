@@ -26,6 +26,7 @@ import {
 } from './onnx-node';
 import { ConstTensor, broadcastShape, broadcastTo, sizeOf, transposeConst, valuesOf } from './onnx-tensor';
 import type { ImportContext, TensorValue, Value } from './onnx';
+import { QUANT_OPS, lowerQuantized } from './onnx-quant';
 
 type Node = onnx.INodeProto;
 
@@ -89,6 +90,10 @@ function perAxisVector(tensor: ConstTensor, rank: number, axis: number, size: nu
 /** Lowers one node whose outputs cannot be folded into constants. */
 export function lowerNode(ctx: ImportContext, node: Node, label: string, inputs: Array<Value | undefined>): void {
   const op = node.opType ?? '';
+  if (QUANT_OPS.has(op) || inputs.some((v) => v?.kind === 'quant')) {
+    lowerQuantized(ctx, node, label, inputs);
+    return;
+  }
   switch (op) {
     case 'Identity':
     case 'Dropout':
@@ -249,6 +254,27 @@ function fuseActivation(
   return { activation, name: outputName(reader) };
 }
 
+/**
+ * Absorbs an Add of a constant vector along `axis` that alone reads `name` (a bias add left
+ * separate by the exporter); returns the vector and the name of the Add output.
+ */
+function absorbBiasAdd(
+  ctx: ImportContext,
+  name: string,
+  rank: number,
+  axis: number,
+  channels: number,
+): { vector: Float32Array; name: string } | undefined {
+  const reader = soleReader(ctx, name);
+  if (!reader || reader.opType !== 'Add' || (reader.input ?? []).length !== 2) return undefined;
+  const other = reader.input![0] === name ? reader.input![1] : reader.input![0];
+  const constant = constOf(ctx, other);
+  const vector = constant && perAxisVector(constant, rank, axis, channels);
+  if (!vector) return undefined;
+  ctx.fused.add(reader);
+  return { vector, name: outputName(reader) };
+}
+
 function activationParams(activation: FusedActivation): Array<number | { f32: number }> {
   return [activation.kind, f32(activation.a), f32(activation.b)];
 }
@@ -274,10 +300,27 @@ function resolvePads(
 }
 
 function lowerConv(ctx: ImportContext, node: Node, label: string, inputs: Array<Value | undefined>): void {
-  const x = ctx.toNhwc(spatialInput(ctx, node, label, inputs), label);
+  const x = spatialInput(ctx, node, label, inputs);
   const weight = constInput(ctx, node, label, inputs, 1);
   const bias = optionalConst(inputs, 2);
   if (inputs[2] && !bias) throw unsupportedOp(ctx.file, 'Conv', label, 'the bias must be a constant');
+  emitConv(ctx, node, label, x, weight, bias, outputName(node));
+}
+
+/**
+ * Adds a CONV2D for `node` with OIHW `weight`, binding the result to `resultName` or to the
+ * output of a bias Add, batch norm and activation that it absorbs.
+ */
+export function emitConv(
+  ctx: ImportContext,
+  node: Node,
+  label: string,
+  input: TensorValue,
+  weight: ConstTensor,
+  bias: ConstTensor | undefined,
+  resultName: string,
+): void {
+  const x = ctx.toNhwc(input, label);
   if (weight.shape.length !== 4) throw unsupportedOp(ctx.file, 'Conv', label, `only 2-D convolution is supported (weight rank ${weight.shape.length})`);
 
   const [outC, groupC, kh, kw] = weight.shape;
@@ -303,7 +346,11 @@ function lowerConv(ctx: ImportContext, node: Node, label: string, inputs: Array<
   // OIHW -> OHWI, then fold a batch norm that alone reads the conv output.
   const weights = transposeConst(weight, [0, 2, 3, 1]).data as Float32Array;
   let biases = bias ? Float32Array.from(bias.data) : new Float32Array(outC);
-  let resultName = outputName(node);
+  const biasAdd = absorbBiasAdd(ctx, resultName, 4, 1, outC);
+  if (biasAdd) {
+    for (let o = 0; o < outC; o++) biases[o] += biasAdd.vector[biasAdd.vector.length === 1 ? 0 : o];
+    resultName = biasAdd.name;
+  }
   const batchNorm = soleReader(ctx, resultName);
   const folded = batchNorm?.opType === 'BatchNormalization' ? batchNormAffine(ctx, batchNorm, outC) : undefined;
   if (batchNorm && folded) {
@@ -315,7 +362,7 @@ function lowerConv(ctx: ImportContext, node: Node, label: string, inputs: Array<
     ctx.fused.add(batchNorm);
     resultName = outputName(batchNorm);
   }
-  if (!bias && !folded) biases = new Float32Array(0);
+  if (!bias && !folded && !biasAdd) biases = new Float32Array(0);
 
   const fused = fuseActivation(ctx, resultName, 4, 1, outC);
   const consts: Float32Array[] = [Float32Array.from(weights), biases];
@@ -405,9 +452,34 @@ function lowerFullyConnected(ctx: ImportContext, node: Node, label: string, inpu
     bias = new Float32Array(outFeatures).map((_, i) => beta * vector[vector.length === 1 ? 0 : i]);
   }
 
+  emitFullyConnected(ctx, label, x, rows, k, weights, outFeatures, bias, outputName(node));
+}
+
+/**
+ * Adds a FULLY_CONNECTED over the last axis of `x` (rows x k) with weights [outFeatures][k],
+ * binding the result to `resultName` or to the output of a bias Add and activation it absorbs.
+ */
+export function emitFullyConnected(
+  ctx: ImportContext,
+  label: string,
+  x: TensorValue,
+  rows: number[],
+  k: number,
+  weights: Float32Array,
+  outFeatures: number,
+  bias: Float32Array,
+  resultName: string,
+): void {
+  const rank = rows.length + 1;
+  const biasAdd = absorbBiasAdd(ctx, resultName, rank, rank - 1, outFeatures);
+  if (biasAdd) {
+    const base = bias.length > 0 ? bias : new Float32Array(outFeatures);
+    bias = base.map((b, i) => b + biasAdd.vector[biasAdd.vector.length === 1 ? 0 : i]);
+    resultName = biasAdd.name;
+  }
   const m = sizeOf(rows);
   const flat = ctx.reshape(x, [m, k], label);
-  const fused = fuseActivation(ctx, outputName(node), 2, 1, outFeatures);
+  const fused = fuseActivation(ctx, resultName, rank, rank - 1, outFeatures);
   const consts: Float32Array[] = [weights, bias];
   if (fused.activation.slopes) consts.push(fused.activation.slopes);
   const id = ctx.builder.add(OpType.FULLY_CONNECTED, [flat.id], [outFeatures, ...activationParams(fused.activation)], consts, label);
@@ -432,6 +504,7 @@ function lowerBinary(ctx: ImportContext, node: Node, label: string, inputs: Arra
   }
   const a = inputs[0];
   const b = inputs[1];
+  if (a.kind === 'quant' || b.kind === 'quant') throw unsupportedOp(ctx.file, op, label, 'quantised operands are not supported');
   const shape = broadcastShape(a.kind === 'const' ? a.tensor.shape : a.shape, b.kind === 'const' ? b.tensor.shape : b.shape);
   if (!shape) throw invalidModel(ctx.file, `node "${label}" (${op}) has operands that do not broadcast`);
   if (shape.length > MAX_RANK) throw unsupportedOp(ctx.file, op, label, `rank ${shape.length} is above ${MAX_RANK}`);

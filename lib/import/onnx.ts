@@ -44,7 +44,24 @@ export interface TensorValue {
   nhwc: boolean;
 }
 
-export type Value = ConstValue | TensorValue;
+/**
+ * A value of the dynamic-quantisation pattern (DynamicQuantizeLinear, ConvInteger or
+ * MatMulInteger, Cast, Mul), which the importer lowers to float ops with dequantised weights.
+ */
+export interface QuantValue {
+  kind: 'quant';
+  /** data, scale and zero are the outputs of DynamicQuantizeLinear; product is an integer conv or matmul. */
+  role: 'data' | 'scale' | 'zero' | 'product';
+  /** The float tensor that DynamicQuantizeLinear quantises (data and product). */
+  source?: TensorValue;
+  /** The weight scale that a Mul combined with the activation scale (scale). */
+  weightScale?: ConstTensor;
+  /** The ConvInteger or MatMulInteger node and its weights minus their zero point (product). */
+  node?: onnx.INodeProto;
+  weight?: ConstTensor;
+}
+
+export type Value = ConstValue | TensorValue | QuantValue;
 
 /** State shared by the lowering functions while one graph is imported. */
 export class ImportContext {
@@ -230,8 +247,8 @@ function importGraph(bytes: Uint8Array, file: string, options: ImportOptions): I
     const name = output.name ?? '';
     const value = ctx.values.get(name);
     if (!value) throw invalidModel(file, `graph output "${name}" is not produced by any node`);
-    if (value.kind === 'const') {
-      throw unsupportedOp(file, 'output', name, 'the output is a constant, which the plan cannot return');
+    if (value.kind !== 'tensor') {
+      throw unsupportedOp(file, 'output', name, 'the output is a constant or a quantised value, which the plan cannot return');
     }
     checkDeclaredShape(output, value.shape, file);
     outputNames.push(name);
@@ -271,7 +288,9 @@ function importNode(ctx: ImportContext, node: onnx.INodeProto, index: number): v
   const present = inputs.filter((v): v is Value => v !== undefined);
   const allConst = present.every((v) => v.kind === 'const');
   if (op === 'Shape' && inputs[0]) {
-    const shape = inputs[0].kind === 'const' ? inputs[0].tensor.shape : inputs[0].shape;
+    const source = inputs[0];
+    if (source.kind === 'quant') throw unsupportedOp(ctx.file, op, label, 'the shape of a quantised value is not supported');
+    const shape = source.kind === 'const' ? source.tensor.shape : source.shape;
     const rank = shape.length;
     const clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + rank : a, 0), rank);
     const start = clampAxis(intAttributeOf(node, 'start', 0));
