@@ -1,0 +1,338 @@
+// TF.js import: weight decoding, error codes, and numerics of five graph models against
+// TF.js 4.22 on its CPU backend. Each plan runs in the JavaScript plan executor and, when
+// the addon is built, in the native core.
+//
+// Tolerances: detector and attribute outputs must match within 1e-4 * max(1, max |reference|)
+// (measured on x86-64: 3.1e-5 absolute on blazeface regressors of magnitude up to 144).
+// Embeddings must also reach cosine similarity >= 0.9999.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import * as tf from '@tensorflow/tfjs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { importTfjsGraph } from '../lib/import/tfjs';
+import { runPlanInJs } from '../lib/import/tfjs-plan-check';
+import { decodeWeight, float16ToFloat32, loadWeightsManifest } from '../lib/import/tfjs-weights';
+import { native, NativeBinding } from '../lib/native';
+import { encodePlan } from '../lib/plan';
+import { rejectsWith } from './helpers';
+
+const MODELS = path.join(__dirname, '..', 'node_modules', '@vladmandic', 'human-models', 'models');
+
+let binding: NativeBinding | undefined;
+let nativeError = '';
+try {
+  binding = native();
+} catch (error) {
+  nativeError = (error as Error).message;
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-tfjs-'));
+}
+
+/** A deterministic uniform sequence (LCG), so failures reproduce. */
+function uniform(seed: number, count: number, low: number, high: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return low + (high - low) * (state / 2 ** 32);
+  });
+}
+
+async function loadReference(modelJson: string): Promise<tf.GraphModel> {
+  const json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
+  const shards = json.weightsManifest.flatMap((group: { paths: string[] }) =>
+    group.paths.map((p) => fs.readFileSync(path.join(path.dirname(modelJson), p))),
+  );
+  const bytes = Buffer.concat(shards);
+  const handler: tf.io.IOHandler = {
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((group: { weights: tf.io.WeightsManifestEntry[] }) => group.weights),
+      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      format: json.format,
+      signature: json.signature,
+    }),
+  };
+  return tf.loadGraphModel(handler);
+}
+
+function compare(label: string, reference: Float32Array, actual: Float32Array, embedding: boolean): { maxDiff: number; cosine: number } {
+  assert.is(actual.length, reference.length, `${label}: output length`);
+  let maxDiff = 0;
+  let maxRef = 0;
+  let dot = 0;
+  let normRef = 0;
+  let normActual = 0;
+  for (let i = 0; i < reference.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(reference[i] - actual[i]));
+    maxRef = Math.max(maxRef, Math.abs(reference[i]));
+    dot += reference[i] * actual[i];
+    normRef += reference[i] ** 2;
+    normActual += actual[i] ** 2;
+  }
+  const cosine = dot / Math.sqrt(normRef * normActual);
+  const tolerance = 1e-4 * Math.max(1, maxRef);
+  assert.ok(maxDiff <= tolerance, `${label}: max abs difference ${maxDiff} exceeds ${tolerance}`);
+  if (embedding) assert.ok(cosine >= 0.9999, `${label}: cosine ${cosine} is below 0.9999`);
+  return { maxDiff, cosine };
+}
+
+// ---- weight decoding -------------------------------------------------------------------
+
+const Weights = suite('tfjs weights');
+
+Weights('float16 decodes hand-computed values', () => {
+  const cases: Array<[number, number]> = [
+    [0x0000, 0],
+    [0x3c00, 1],
+    [0xc000, -2],
+    [0x3555, 0.333251953125],
+    [0x7bff, 65504],
+    [0x0001, 2 ** -24],
+    [0x0400, 2 ** -14],
+    [0x7c00, Infinity],
+    [0xfc00, -Infinity],
+  ];
+  for (const [bits, expected] of cases) assert.is(float16ToFloat32(bits), expected, `bits 0x${bits.toString(16)}`);
+  assert.ok(Number.isNaN(float16ToFloat32(0x7e00)), 'bits 0x7e00 is NaN');
+});
+
+Weights('float16 quantised weight decodes', () => {
+  const bytes = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38]);
+  const weight = decodeWeight({ name: 'w', shape: [3], dtype: 'float32', quantization: { dtype: 'float16' } }, bytes);
+  assert.equal(Array.from(weight.data), [1, -2, 0.5]);
+});
+
+Weights('uint8 scale-min dequantises', () => {
+  const bytes = new Uint8Array([0, 1, 255]);
+  const weight = decodeWeight({ name: 'w', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.5, min: -1 } }, bytes);
+  assert.equal(Array.from(weight.data), [-1, -0.5, 126.5]);
+});
+
+Weights('uint16 scale-min dequantises', () => {
+  const bytes = new Uint8Array([0x00, 0x00, 0x00, 0x01, 0xff, 0xff]);
+  const weight = decodeWeight({ name: 'w', shape: [3], dtype: 'float32', quantization: { dtype: 'uint16', scale: 0.25, min: 2 } }, bytes);
+  assert.equal(Array.from(weight.data), [2, 2 + 256 * 0.25, 2 + 65535 * 0.25]);
+});
+
+Weights('uint8 scale-offset dequantises', () => {
+  const bytes = new Uint8Array([128, 132, 0]);
+  const weight = decodeWeight({ name: 'w', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.25, offset: 128 } }, bytes);
+  assert.equal(Array.from(weight.data), [0, 1, -32]);
+});
+
+Weights('quantised int32 rounds', () => {
+  const bytes = new Uint8Array([0, 3, 4]);
+  const weight = decodeWeight({ name: 'w', shape: [3], dtype: 'int32', quantization: { dtype: 'uint8', scale: 0.5, min: 0.1 } }, bytes);
+  assert.instance(weight.data, Int32Array);
+  assert.equal(Array.from(weight.data), [0, 2, 2]);
+});
+
+Weights('float32 and int32 decode little-endian', () => {
+  const buffer = new ArrayBuffer(16);
+  const view = new DataView(buffer);
+  view.setFloat32(0, 1.5, true);
+  view.setFloat32(4, -0.25, true);
+  view.setInt32(8, -7, true);
+  view.setInt32(12, 123456, true);
+  const manifest = [{ paths: ['w.bin'], weights: [
+    { name: 'f', shape: [2], dtype: 'float32' },
+    { name: 'i', shape: [2], dtype: 'int32' },
+  ] }];
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'w.bin'), new Uint8Array(buffer));
+  const weights = loadWeightsManifest('manifest.json', manifest, dir);
+  assert.equal(Array.from(weights.get('f')!.data), [1.5, -0.25]);
+  assert.equal(Array.from(weights.get('i')!.data), [-7, 123456]);
+});
+
+Weights('weights span shard boundaries', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'a.bin'), new Uint8Array([1, 2, 3]));
+  fs.writeFileSync(path.join(dir, 'b.bin'), new Uint8Array([4, 5]));
+  const manifest = [{ paths: ['a.bin', 'b.bin'], weights: [
+    { name: 'x', shape: [2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 1, min: 0 } },
+    { name: 'y', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', scale: 1, min: 0 } },
+  ] }];
+  const weights = loadWeightsManifest('manifest.json', manifest, dir);
+  assert.equal(Array.from(weights.get('x')!.data), [1, 2]);
+  assert.equal(Array.from(weights.get('y')!.data), [3, 4, 5]);
+});
+
+Weights('truncated shard names the weight', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'w.bin'), new Uint8Array(10));
+  const manifest = [{ paths: ['w.bin'], weights: [
+    { name: 'first', shape: [2], dtype: 'float32' },
+    { name: 'second', shape: [2], dtype: 'float32' },
+  ] }];
+  await rejectsWith(() => loadWeightsManifest('manifest.json', manifest, dir), 'INVALID_MODEL', /manifest\.json.*"second".*w\.bin/);
+});
+
+Weights('oversized shard is rejected', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'w.bin'), new Uint8Array(12));
+  const manifest = [{ paths: ['w.bin'], weights: [{ name: 'only', shape: [2], dtype: 'float32' }] }];
+  await rejectsWith(() => loadWeightsManifest('manifest.json', manifest, dir), 'INVALID_MODEL', /w\.bin holds 12 bytes.*"only"/);
+});
+
+Weights('missing shard is rejected', async () => {
+  const manifest = [{ paths: ['absent.bin'], weights: [{ name: 'w', shape: [1], dtype: 'float32' }] }];
+  await rejectsWith(() => loadWeightsManifest('manifest.json', manifest, tempDir()), 'INVALID_MODEL', /absent\.bin/);
+});
+
+Weights('unsupported dtype is rejected', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'w.bin'), new Uint8Array(4));
+  const manifest = [{ paths: ['w.bin'], weights: [{ name: 'w', shape: [1], dtype: 'complex64' }] }];
+  await rejectsWith(() => loadWeightsManifest('manifest.json', manifest, dir), 'INVALID_MODEL', /"w" has dtype complex64/);
+});
+
+Weights.run();
+
+// ---- graph errors ----------------------------------------------------------------------
+
+const Errors = suite('tfjs graph errors');
+
+/** Writes a one-conv graph model whose middle node has op `op`. */
+function writeTinyModel(dir: string, op: string): string {
+  const float = { type: 'DT_FLOAT' };
+  const model = {
+    format: 'graph-model',
+    modelTopology: { node: [
+      { name: 'input', op: 'Placeholder', attr: { dtype: float, shape: { shape: { dim: [{ size: '1' }, { size: '4' }, { size: '4' }, { size: '2' }] } } } },
+      { name: 'w', op: 'Const', attr: { dtype: float, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '1' }, { size: '1' }, { size: '2' }, { size: '3' }] } } } } },
+      { name: 'conv', op: 'Conv2D', input: ['input', 'w'], attr: { padding: { s: Buffer.from('SAME').toString('base64') }, strides: { list: { i: ['1', '1', '1', '1'] } } } },
+      { name: 'act', op, input: ['conv'] },
+    ] },
+    weightsManifest: [{ paths: ['tiny.bin'], weights: [{ name: 'w', shape: [1, 1, 2, 3], dtype: 'float32' }] }],
+  };
+  fs.writeFileSync(path.join(dir, 'tiny.bin'), new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer));
+  const file = path.join(dir, 'model.json');
+  fs.writeFileSync(file, JSON.stringify(model));
+  return file;
+}
+
+Errors('tiny graph imports with fused ReLU', () => {
+  const model = importTfjsGraph(writeTinyModel(tempDir(), 'Relu'));
+  assert.equal(model.outputNames, ['act']);
+  assert.equal(model.outputShapes, [[1, 4, 4, 3]]);
+  assert.is(model.plan.ops.length, 1);
+  const input = uniform(1, 32, -1, 1);
+  const [output] = runPlanInJs(model.plan, [input]);
+  const expected = Math.max(0, input[0] * 1 + input[1] * 4);
+  assert.ok(Math.abs(output.data[0] - expected) < 1e-6, `channel 0 of pixel 0: ${output.data[0]} vs ${expected}`);
+});
+
+Errors('unsupported op names the node', async () => {
+  await rejectsWith(() => importTfjsGraph(writeTinyModel(tempDir(), 'Erf')), 'UNSUPPORTED_OP', /Erf at node "act"/);
+});
+
+Errors('elu is unsupported', async () => {
+  await rejectsWith(() => importTfjsGraph(writeTinyModel(tempDir(), 'Elu')), 'UNSUPPORTED_OP', /Elu/);
+});
+
+Errors('malformed model.json is rejected', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'model.json');
+  fs.writeFileSync(file, '{"format": "graph-model", "modelTopology": ');
+  await rejectsWith(() => importTfjsGraph(file), 'INVALID_MODEL', /not valid JSON/);
+});
+
+Errors('layers model is rejected', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'model.json');
+  fs.writeFileSync(file, JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential' }, weightsManifest: [] }));
+  await rejectsWith(() => importTfjsGraph(file), 'INVALID_MODEL', /modelTopology\.node/);
+});
+
+Errors('truncated blazeface shard is rejected', async () => {
+  const dir = tempDir();
+  fs.copyFileSync(path.join(MODELS, 'blazeface-back.json'), path.join(dir, 'blazeface-back.json'));
+  const bytes = fs.readFileSync(path.join(MODELS, 'blazeface-back.bin'));
+  fs.writeFileSync(path.join(dir, 'blazeface-back.bin'), bytes.subarray(0, bytes.length - 100));
+  await rejectsWith(() => importTfjsGraph(path.join(dir, 'blazeface-back.json')), 'INVALID_MODEL', /blazeface-back\.bin/);
+});
+
+Errors('missing blazeface shard is rejected', async () => {
+  const dir = tempDir();
+  fs.copyFileSync(path.join(MODELS, 'blazeface-back.json'), path.join(dir, 'blazeface-back.json'));
+  await rejectsWith(() => importTfjsGraph(path.join(dir, 'blazeface-back.json')), 'INVALID_MODEL', /blazeface-back\.bin could not be read/);
+});
+
+Errors('inputShape must fit the placeholder', async () => {
+  await rejectsWith(() => importTfjsGraph(path.join(MODELS, 'blazeface-back.json'), { inputShape: [1, 128, 128, 3] }), 'INVALID_MODEL', /does not fit/);
+});
+
+Errors.run();
+
+// ---- model numerics --------------------------------------------------------------------
+
+const Models = suite('tfjs models');
+
+interface ModelCase {
+  name: string;
+  /** Input value range the model expects. */
+  range: [number, number];
+  outputShapes: number[][];
+  /** Output names that are embeddings, checked by cosine too. */
+  embeddings: string[];
+}
+
+const CASES: ModelCase[] = [
+  { name: 'blazeface-back', range: [-1, 1], outputShapes: [[1, 512, 1], [1, 384, 1], [1, 512, 16], [1, 384, 16]], embeddings: [] },
+  { name: 'blazeface-front', range: [-1, 1], outputShapes: [[1, 512, 1], [1, 384, 1], [1, 512, 16], [1, 384, 16]], embeddings: [] },
+  { name: 'mobileface', range: [0, 255], outputShapes: [[1, 256]], embeddings: ['batchnorm0/add_1'] },
+  { name: 'faceres', range: [0, 1], outputShapes: [[1, 1], [1, 1024], [1, 100]], embeddings: ['global_pooling/Mean'] },
+  { name: 'mobilefacenet', range: [0, 1], outputShapes: [[1, 192]], embeddings: ['embeddings'] },
+];
+
+Models.before(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+for (const modelCase of CASES) {
+  Models(`${modelCase.name} matches TF.js`, async () => {
+    const file = path.join(MODELS, `${modelCase.name}.json`);
+    const imported = importTfjsGraph(file);
+    assert.equal(imported.outputShapes, modelCase.outputShapes);
+
+    const input = uniform(7, imported.inputShape.reduce((n, d) => n * d, 1), ...modelCase.range);
+    const reference = await loadReference(file);
+    const result = reference.execute(tf.tensor(input, imported.inputShape), imported.outputNames);
+    const references = (Array.isArray(result) ? result : [result]).map((t) => t.dataSync() as Float32Array);
+
+    const jsOutputs = runPlanInJs(imported.plan, [input]);
+    const report: string[] = [];
+    imported.outputNames.forEach((name, i) => {
+      assert.equal(jsOutputs[i].shape, modelCase.outputShapes[i], `${name}: plan output shape`);
+      const { maxDiff } = compare(`${modelCase.name} ${name} (JS executor)`, references[i], jsOutputs[i].data, modelCase.embeddings.includes(name));
+      report.push(`${name} js ${maxDiff.toExponential(1)}`);
+    });
+
+    if (binding) {
+      const encoded = encodePlan(imported.plan);
+      const nativeOutputs = new binding.Model(encoded.words, encoded.weights).runSync([input]);
+      imported.outputNames.forEach((name, i) => {
+        assert.equal(nativeOutputs[i].shape, modelCase.outputShapes[i], `${name}: native output shape`);
+        const { maxDiff } = compare(`${modelCase.name} ${name} (native)`, references[i], nativeOutputs[i].data, modelCase.embeddings.includes(name));
+        report.push(`${name} native ${maxDiff.toExponential(1)}`);
+      });
+    }
+    console.log(`  ${modelCase.name} max abs difference: ${report.join(', ')}`);
+  });
+}
+
+Models('native comparison availability', () => {
+  if (!binding) console.log(`  native comparisons skipped: ${nativeError}`);
+  assert.ok(true);
+});
+
+Models.run();
