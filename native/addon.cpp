@@ -1,0 +1,386 @@
+// N-API binding (node-addon-api, C++ exceptions on). Exports the NativeBinding
+// interface of lib/native.ts. Errors carry a `code`: INVALID_ARGUMENT for bad call
+// arguments, INVALID_MODEL for a malformed plan or a disposed model.
+
+#include <napi.h>
+
+#include <cmath>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "binary.h"
+#include "cpu.h"
+#include "executor.h"
+#include "image.h"
+
+namespace facebits {
+
+namespace {
+
+Napi::Error typedError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+Napi::Error invalidArgument(Napi::Env env, const std::string& message) {
+  return typedError(env, "INVALID_ARGUMENT", message);
+}
+
+std::string describe(const Napi::Value& value) {
+  if (value.IsTypedArray()) return "a typed array of length " + std::to_string(value.As<Napi::TypedArray>().ElementLength());
+  if (value.IsNumber()) return std::to_string(value.As<Napi::Number>().DoubleValue());
+  if (value.IsString()) return "\"" + value.As<Napi::String>().Utf8Value() + "\"";
+  if (value.IsUndefined()) return "undefined";
+  if (value.IsNull()) return "null";
+  if (value.IsArray()) return "an array";
+  if (value.IsBoolean()) return value.As<Napi::Boolean>().Value() ? "true" : "false";
+  return "a value of another type";
+}
+
+int64_t integerArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t low, int64_t high) {
+  const Napi::Value v = info[i];
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(d >= static_cast<double>(low) && d <= static_cast<double>(high)) || d != std::floor(d)) {
+    throw invalidArgument(info.Env(), std::string("Expected an integer from ") + std::to_string(low) + " to " +
+                                          std::to_string(high) + " for " + name + " but received " + describe(v));
+  }
+  return static_cast<int64_t>(d);
+}
+
+bool booleanArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsBoolean()) {
+    throw invalidArgument(info.Env(), std::string("Expected a boolean for ") + name + " but received " + describe(v));
+  }
+  return v.As<Napi::Boolean>().Value();
+}
+
+template <typename T>
+Napi::TypedArrayOf<T> typedArrayArg(const Napi::CallbackInfo& info, size_t i, const char* name, napi_typedarray_type type,
+                                    const char* typeName) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw invalidArgument(info.Env(), std::string("Expected a ") + typeName + " for " + name + " but received " + describe(v));
+  }
+  return v.As<Napi::TypedArrayOf<T>>();
+}
+
+std::string shapeText(const Shape& s) { return s.toString(); }
+
+Napi::Array outputsToJs(Napi::Env env, const std::vector<TensorOutput>& outputs) {
+  Napi::Array result = Napi::Array::New(env, outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const TensorOutput& t = outputs[i];
+    Napi::Float32Array data = Napi::Float32Array::New(env, t.data.size());
+    std::copy(t.data.begin(), t.data.end(), data.Data());
+    Napi::Array shape = Napi::Array::New(env, t.shape.rank);
+    for (int32_t d = 0; d < t.shape.rank; ++d) shape.Set(d, Napi::Number::New(env, static_cast<double>(t.shape.dims[d])));
+    Napi::Object tensor = Napi::Object::New(env);
+    tensor.Set("data", data);
+    tensor.Set("shape", shape);
+    result.Set(i, tensor);
+  }
+  return result;
+}
+
+// Runs one plan on the libuv pool. It holds its own reference to the model, so a
+// dispose() during the run frees the model only when the run is done, and references to
+// the input arrays so the garbage collector keeps them while Execute reads them.
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, std::shared_ptr<const Model> model, std::vector<Napi::Float32Array> inputs)
+      : Napi::AsyncWorker(env, "facebits.run"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        model_(std::move(model)),
+        kernels_(&currentKernels()) {
+    for (Napi::Float32Array& input : inputs) {
+      data_.push_back(input.Data());
+      references_.push_back(Napi::Persistent(input));
+    }
+  }
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      outputs_ = model_->run(data_.data(), *kernels_);
+    } catch (const std::bad_alloc&) {
+      SetError("Out of memory while running the model");
+    } catch (const std::exception& error) {
+      SetError(error.what());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    deferred_.Resolve(outputsToJs(env, outputs_));
+    model_.reset();
+  }
+
+  void OnError(const Napi::Error& error) override {
+    deferred_.Reject(error.Value());
+    model_.reset();
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<const Model> model_;
+  const KernelTable* kernels_;
+  std::vector<const float*> data_;
+  std::vector<Napi::Reference<Napi::Float32Array>> references_;
+  std::vector<TensorOutput> outputs_;
+};
+
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "Model",
+                       {InstanceMethod("run", &ModelWrap::run), InstanceMethod("runSync", &ModelWrap::runSync),
+                        InstanceMethod("dispose", &ModelWrap::dispose)});
+  }
+
+  explicit ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+    Napi::Env env = info.Env();
+    Napi::Int32Array words = typedArrayArg<int32_t>(info, 0, "words", napi_int32_array, "Int32Array");
+    Napi::Float32Array weights = typedArrayArg<float>(info, 1, "weights", napi_float32_array, "Float32Array");
+    try {
+      model_ = std::make_shared<const Model>(words.Data(), words.ElementLength(), weights.Data(), weights.ElementLength());
+    } catch (const PlanError& error) {
+      throw typedError(env, "INVALID_MODEL", error.what());
+    } catch (const std::bad_alloc&) {
+      throw typedError(env, "INVALID_MODEL", "Out of memory while loading the plan");
+    }
+  }
+
+ private:
+  // Checks the inputs against the plan and returns them as typed arrays.
+  std::vector<Napi::Float32Array> checkInputs(const Napi::CallbackInfo& info, const Model& model) {
+    Napi::Env env = info.Env();
+    const Napi::Value value = info[0];
+    if (!value.IsArray()) throw invalidArgument(env, "Expected an array of Float32Array inputs but received " + describe(value));
+    Napi::Array array = value.As<Napi::Array>();
+    if (array.Length() != model.inputCount()) {
+      throw invalidArgument(env, "Expected " + std::to_string(model.inputCount()) + " inputs but received " +
+                                     std::to_string(array.Length()));
+    }
+    std::vector<Napi::Float32Array> inputs;
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+      const Napi::Value item = array.Get(i);
+      const Shape& shape = model.inputShape(i);
+      if (!item.IsTypedArray() || item.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+        throw invalidArgument(env, "Expected a Float32Array for input " + std::to_string(i) + " but received " + describe(item));
+      }
+      Napi::Float32Array input = item.As<Napi::Float32Array>();
+      if (static_cast<int64_t>(input.ElementLength()) != shape.size()) {
+        throw invalidArgument(env, "Input " + std::to_string(i) + " has " + std::to_string(input.ElementLength()) +
+                                       " floats; expected " + std::to_string(shape.size()) + " for shape " + shapeText(shape));
+      }
+      inputs.push_back(input);
+    }
+    return inputs;
+  }
+
+  std::shared_ptr<const Model> liveModel(Napi::Env env) {
+    if (!model_) throw typedError(env, "INVALID_MODEL", "The model is disposed; create a new Model to run this plan");
+    return model_;
+  }
+
+  Napi::Value run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      std::shared_ptr<const Model> model = liveModel(env);
+      std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
+      RunWorker* worker = new RunWorker(env, model, inputs);
+      Napi::Promise promise = worker->promise();
+      worker->Queue();
+      return promise;
+    } catch (const Napi::Error& error) {
+      Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+      deferred.Reject(error.Value());
+      return deferred.Promise();
+    }
+  }
+
+  Napi::Value runSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<const Model> model = liveModel(env);
+    std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
+    std::vector<const float*> data;
+    for (Napi::Float32Array& input : inputs) data.push_back(input.Data());
+    std::vector<TensorOutput> outputs;
+    try {
+      outputs = model->run(data.data(), currentKernels());
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "Out of memory while running the model");
+    }
+    return outputsToJs(env, outputs);
+  }
+
+  Napi::Value dispose(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<const Model> model_;
+};
+
+Napi::Value isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), currentKernels().name); }
+
+Napi::Value supportedIsasJs(const Napi::CallbackInfo& info) {
+  const std::vector<std::string> names = supportedIsas();
+  Napi::Array result = Napi::Array::New(info.Env(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) result.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), names[i]));
+  return result;
+}
+
+Napi::Value setIsaJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw invalidArgument(env, "Expected an ISA name string but received " + describe(info[0]));
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (!setIsa(name)) {
+    std::string supported;
+    for (const std::string& s : supportedIsas()) supported += (supported.empty() ? "" : ", ") + s;
+    throw invalidArgument(env, "ISA \"" + name + "\" is not supported by this CPU or build; supported: " + supported);
+  }
+  return env.Undefined();
+}
+
+// Largest image output, in floats (1 GiB).
+constexpr int64_t kMaxImageOutputFloats = int64_t(1) << 28;
+
+struct ImageArgs {
+  Napi::Uint8Array src;
+  int64_t width, height, channels;
+};
+
+ImageArgs imageArgs(const Napi::CallbackInfo& info) {
+  ImageArgs a{typedArrayArg<uint8_t>(info, 0, "src", napi_uint8_array, "Uint8Array"), integerArg(info, 1, "width", 1, kMaxImageSide),
+              integerArg(info, 2, "height", 1, kMaxImageSide), 0};
+  a.channels = integerArg(info, 3, "channels", 1, 4);
+  if (a.channels == 2) throw invalidArgument(info.Env(), "Expected 1, 3 or 4 channels but received 2");
+  const int64_t expected = a.width * a.height * a.channels;
+  if (static_cast<int64_t>(a.src.ElementLength()) != expected) {
+    throw invalidArgument(info.Env(), "Image buffer has " + std::to_string(a.src.ElementLength()) + " bytes; expected " +
+                                          std::to_string(expected) + " (width " + std::to_string(a.width) + " x height " +
+                                          std::to_string(a.height) + " x channels " + std::to_string(a.channels) + ")");
+  }
+  return a;
+}
+
+Napi::Float32Array imageOutput(const Napi::CallbackInfo& info, int64_t width, int64_t height, int64_t channels) {
+  const int64_t floats = width * height * channels;
+  if (floats > kMaxImageOutputFloats) {
+    throw invalidArgument(info.Env(), "Output " + std::to_string(width) + "x" + std::to_string(height) + "x" +
+                                          std::to_string(channels) + " exceeds the limit of " +
+                                          std::to_string(kMaxImageOutputFloats) + " floats");
+  }
+  return Napi::Float32Array::New(info.Env(), static_cast<size_t>(floats));
+}
+
+Napi::Value resizeBilinearJs(const Napi::CallbackInfo& info) {
+  const ImageArgs a = imageArgs(info);
+  const int64_t dstWidth = integerArg(info, 4, "dstWidth", 1, kMaxImageSide);
+  const int64_t dstHeight = integerArg(info, 5, "dstHeight", 1, kMaxImageSide);
+  const bool swapRB = booleanArg(info, 6, "swapRB");
+  Napi::Float32Array out = imageOutput(info, dstWidth, dstHeight, a.channels);
+  resizeBilinearU8(a.src.Data(), a.width, a.height, a.channels, dstWidth, dstHeight, swapRB, out.Data());
+  return out;
+}
+
+Napi::Value warpAffineJs(const Napi::CallbackInfo& info) {
+  const ImageArgs a = imageArgs(info);
+  Napi::Float64Array matrix = typedArrayArg<double>(info, 4, "matrix", napi_float64_array, "Float64Array");
+  if (matrix.ElementLength() != 6) {
+    throw invalidArgument(info.Env(), "Expected a 2x3 matrix of 6 values but received " + std::to_string(matrix.ElementLength()));
+  }
+  for (size_t i = 0; i < 6; ++i) {
+    if (!std::isfinite(matrix[i])) throw invalidArgument(info.Env(), "Matrix entry " + std::to_string(i) + " is not finite");
+  }
+  const int64_t dstWidth = integerArg(info, 5, "dstWidth", 1, kMaxImageSide);
+  const int64_t dstHeight = integerArg(info, 6, "dstHeight", 1, kMaxImageSide);
+  if (!info[7].IsNumber() || !std::isfinite(info[7].As<Napi::Number>().DoubleValue())) {
+    throw invalidArgument(info.Env(), "Expected a finite number for border but received " + describe(info[7]));
+  }
+  const float border = info[7].As<Napi::Number>().FloatValue();
+  const bool swapRB = booleanArg(info, 8, "swapRB");
+  Napi::Float32Array out = imageOutput(info, dstWidth, dstHeight, a.channels);
+  warpAffineU8(a.src.Data(), a.width, a.height, a.channels, matrix.Data(), dstWidth, dstHeight, border, swapRB,
+               out.Data());
+  return out;
+}
+
+Napi::Value packSignsJs(const Napi::CallbackInfo& info) {
+  Napi::Float32Array values = typedArrayArg<float>(info, 0, "values", napi_float32_array, "Float32Array");
+  const size_t count = values.ElementLength();
+  Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), (count + 63) / 64 * 8);
+  binary::packSignsSerial(values.Data(), count, out.Data());
+  return out;
+}
+
+uint64_t hammingDispatch(const uint8_t* a, const uint8_t* b, size_t bytes) {
+  const std::string name = currentKernels().name;
+#if FACEBITS_BINARY_X86
+  if (name == "avx512") return binary::hammingAvx512(a, b, bytes);
+  if (name == "avx2") return binary::hammingAvx2(a, b, bytes);
+#endif
+  return binary::hammingSerial(a, b, bytes);
+}
+
+void checkCodeLength(Napi::Env env, size_t length, const char* name) {
+  if (length == 0 || length % 8 != 0) {
+    throw invalidArgument(env, std::string("Expected ") + name + " to be a non-empty multiple of 8 bytes but it has " +
+                                   std::to_string(length));
+  }
+}
+
+Napi::Value hammingJs(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array a = typedArrayArg<uint8_t>(info, 0, "a", napi_uint8_array, "Uint8Array");
+  Napi::Uint8Array b = typedArrayArg<uint8_t>(info, 1, "b", napi_uint8_array, "Uint8Array");
+  checkCodeLength(info.Env(), a.ElementLength(), "a");
+  if (a.ElementLength() != b.ElementLength()) {
+    throw invalidArgument(info.Env(), "Codes differ in length: a has " + std::to_string(a.ElementLength()) + " bytes, b has " +
+                                          std::to_string(b.ElementLength()));
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(hammingDispatch(a.Data(), b.Data(), a.ElementLength())));
+}
+
+Napi::Value hammingManyJs(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array query = typedArrayArg<uint8_t>(info, 0, "query", napi_uint8_array, "Uint8Array");
+  Napi::Uint8Array codes = typedArrayArg<uint8_t>(info, 1, "codes", napi_uint8_array, "Uint8Array");
+  const size_t bytes = query.ElementLength();
+  checkCodeLength(info.Env(), bytes, "query");
+  const int64_t count = integerArg(info, 2, "count", 0, static_cast<int64_t>(codes.ElementLength() / bytes));
+  if (static_cast<size_t>(count) * bytes != codes.ElementLength()) {
+    throw invalidArgument(info.Env(), "codes has " + std::to_string(codes.ElementLength()) + " bytes; expected count " +
+                                          std::to_string(count) + " x " + std::to_string(bytes) + " bytes");
+  }
+  Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    out[i] = static_cast<uint32_t>(hammingDispatch(query.Data(), codes.Data() + i * bytes, bytes));
+  }
+  return out;
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Model", ModelWrap::define(env));
+  exports.Set("isa", Napi::Function::New(env, isa, "isa"));
+  exports.Set("supportedIsas", Napi::Function::New(env, supportedIsasJs, "supportedIsas"));
+  exports.Set("setIsa", Napi::Function::New(env, setIsaJs, "setIsa"));
+  exports.Set("resizeBilinear", Napi::Function::New(env, resizeBilinearJs, "resizeBilinear"));
+  exports.Set("warpAffine", Napi::Function::New(env, warpAffineJs, "warpAffine"));
+  exports.Set("packSigns", Napi::Function::New(env, packSignsJs, "packSigns"));
+  exports.Set("hamming", Napi::Function::New(env, hammingJs, "hamming"));
+  exports.Set("hammingMany", Napi::Function::New(env, hammingManyJs, "hammingMany"));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace facebits
+
+static Napi::Object initModule(Napi::Env env, Napi::Object exports) { return facebits::init(env, exports); }
+
+NODE_API_MODULE(facebits, initModule)

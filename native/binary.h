@@ -1,0 +1,108 @@
+// Binary face codes: sign packing and Hamming distance.
+//
+// Measures:
+//   packSigns  bit i of the code is 1 when x[i] > 0 (NaN and -0 give 0); bits fill 64-bit
+//              little-endian words, bit i in word i / 64, bit position i % 64
+//   hamming    popcount(a XOR b) over codes of equal byte length, a multiple of 8
+// ISAs, each in its own section below:
+//   serial     portable 64-bit popcount (__builtin_popcountll)
+//   avx2       nibble lookup table with VPSHUFB, byte sums with VPSADBW
+//   avx512     VPOPCNTQ (AVX-512 VPOPCNTDQ) on 512-bit words, masked tail
+// The SIMD functions carry target attributes, so this header compiles in a baseline
+// translation unit; callers pick one from cpu feature flags (see cpu.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define FACEBITS_BINARY_X86 1
+#endif
+
+namespace facebits {
+namespace binary {
+
+// region: serial
+
+// Writes ceil(count / 64) * 8 bytes to out.
+static inline void packSignsSerial(const float* x, size_t count, uint8_t* out) {
+  const size_t words = (count + 63) / 64;
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t bits = 0;
+    for (size_t j = 0; j < 64; ++j) {
+      const size_t i = w * 64 + j;
+      if (i < count && x[i] > 0.0f) bits |= uint64_t(1) << j;
+    }
+    for (int byte = 0; byte < 8; ++byte) out[w * 8 + byte] = static_cast<uint8_t>(bits >> (8 * byte));
+  }
+}
+
+static inline uint64_t hammingSerial(const uint8_t* a, const uint8_t* b, size_t bytes) {
+  uint64_t total = 0;
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    total += static_cast<uint64_t>(__builtin_popcountll(x ^ y));
+  }
+  return total;
+}
+
+// endregion
+
+#if FACEBITS_BINARY_X86
+
+// region: avx2
+
+// Each VPSHUFB lookup gives 0..4 per nibble, so a byte holds at most 8 set bits of one
+// 32-byte block. VPSADBW folds the bytes into four 64-bit lanes every iteration; those
+// lanes could only overflow past 2^61 bytes of input.
+__attribute__((target("avx2"))) static inline uint64_t hammingAvx2(const uint8_t* a, const uint8_t* b, size_t bytes) {
+  const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i lowNibble = _mm256_set1_epi8(0x0f);
+  __m256i sums = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 32 <= bytes; i += 32) {
+    const __m256i x = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)),
+                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
+    const __m256i low = _mm256_shuffle_epi8(lookup, _mm256_and_si256(x, lowNibble));
+    const __m256i high = _mm256_shuffle_epi8(lookup, _mm256_and_si256(_mm256_srli_epi16(x, 4), lowNibble));
+    sums = _mm256_add_epi64(sums, _mm256_sad_epu8(_mm256_add_epi8(low, high), _mm256_setzero_si256()));
+  }
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), sums);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + hammingSerial(a + i, b + i, bytes - i);
+}
+
+// endregion
+
+// region: avx512
+
+// VPOPCNTQ counts into 64-bit lanes directly; lanes overflow only past 2^61 bytes.
+__attribute__((target("avx512f,avx512vpopcntdq"))) static inline uint64_t hammingAvx512(const uint8_t* a,
+                                                                                        const uint8_t* b,
+                                                                                        size_t bytes) {
+  __m512i sums = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= bytes; i += 64) {
+    const __m512i x = _mm512_xor_si512(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i));
+    sums = _mm512_add_epi64(sums, _mm512_popcnt_epi64(x));
+  }
+  if (i < bytes) {
+    // The tail is a whole number of 8-byte words, so a qword mask covers it exactly.
+    const __mmask8 mask = static_cast<__mmask8>((1u << ((bytes - i) / 8)) - 1u);
+    const __m512i x = _mm512_xor_si512(_mm512_maskz_loadu_epi64(mask, a + i), _mm512_maskz_loadu_epi64(mask, b + i));
+    sums = _mm512_add_epi64(sums, _mm512_popcnt_epi64(x));
+  }
+  return static_cast<uint64_t>(_mm512_reduce_add_epi64(sums));
+}
+
+// endregion
+
+#endif  // FACEBITS_BINARY_X86
+
+}  // namespace binary
+}  // namespace facebits

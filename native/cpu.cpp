@@ -1,0 +1,107 @@
+// CPU feature detection and kernel dispatch.
+//
+// x86: CPUID leaf 1 gives FMA, OSXSAVE and AVX; leaf 7 gives AVX2, AVX-512 F/BW/VL and
+// VPOPCNTDQ. A CPU flag is not enough on its own: XGETBV(0) must show that the OS saves
+// the YMM state (XCR0 bits 1-2) and, for AVX-512, the opmask and ZMM state (bits 5-7).
+// Arm: the NEON slot is taken when the build has NEON kernels (none yet).
+
+#include "cpu.h"
+
+#include <atomic>
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#define FACEBITS_X86 1
+#include <cpuid.h>
+#endif
+
+namespace facebits {
+
+namespace {
+
+struct Features {
+  bool avx2 = false;
+  bool avx512 = false;
+};
+
+#if FACEBITS_X86
+uint64_t readXcr0() {
+  uint32_t eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+#endif
+
+Features detect() {
+  Features f;
+#if FACEBITS_X86
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+  const bool fma = ecx & (1u << 12);
+  const bool osxsave = ecx & (1u << 27);
+  const bool avx = ecx & (1u << 28);
+  if (!osxsave || !avx) return f;
+  const uint64_t xcr0 = readXcr0();
+  const bool ymmState = (xcr0 & 0x6) == 0x6;
+  const bool zmmState = (xcr0 & 0xe6) == 0xe6;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
+  const bool avx2 = ebx & (1u << 5);
+  const bool avx512f = ebx & (1u << 16);
+  const bool avx512bw = ebx & (1u << 30);
+  const bool avx512vl = ebx & (1u << 31);
+  const bool vpopcntdq = ecx & (1u << 14);
+  f.avx2 = avx2 && fma && ymmState;
+  f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && vpopcntdq && zmmState;
+#endif
+  return f;
+}
+
+const KernelTable* tableFor(const std::string& name) {
+  static const Features features = detect();
+  if (name == "scalar") return scalarKernels();
+#if FACEBITS_X86
+  if (name == "avx2" && features.avx2) return avx2Kernels();
+  if (name == "avx512" && features.avx512) return avx512Kernels();
+#endif
+  if (name == "neon") return neonKernels();
+  (void)features;
+  return nullptr;
+}
+
+const KernelTable* best() {
+  for (const char* name : {"avx512", "avx2", "neon"}) {
+    if (const KernelTable* t = tableFor(name)) return t;
+  }
+  return scalarKernels();
+}
+
+std::atomic<const KernelTable*> current{nullptr};
+
+}  // namespace
+
+std::vector<std::string> supportedIsas() {
+  std::vector<std::string> names;
+  for (const char* name : {"avx512", "avx2", "neon", "scalar"}) {
+    if (tableFor(name)) names.push_back(name);
+  }
+  return names;
+}
+
+const KernelTable& currentKernels() {
+  const KernelTable* t = current.load(std::memory_order_acquire);
+  if (!t) {
+    t = best();
+    const KernelTable* expected = nullptr;
+    current.compare_exchange_strong(expected, t);
+    t = current.load(std::memory_order_acquire);
+  }
+  return *t;
+}
+
+bool setIsa(const std::string& name) {
+  const KernelTable* t = tableFor(name);
+  if (!t) return false;
+  current.store(t, std::memory_order_release);
+  return true;
+}
+
+}  // namespace facebits

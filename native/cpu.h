@@ -1,0 +1,20 @@
+// Runtime selection of the kernel set.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+namespace facebits {
+
+// Names of the kernel sets this CPU and build can run, best first ("scalar" is last).
+std::vector<std::string> supportedIsas();
+
+// The kernel set runs use now; the best supported one until setIsa changes it.
+const KernelTable& currentKernels();
+
+// Forces a kernel set by name. Returns false when the name is unknown or unsupported.
+bool setIsa(const std::string& name);
+
+}  // namespace facebits

@@ -1,0 +1,357 @@
+// Model compilation (weight packing, arena layout) and the op-by-op executor.
+
+#include "executor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "ops/ops.h"
+
+namespace facebits {
+
+namespace {
+
+constexpr int64_t kAlignFloats = 16;  // 64 bytes
+
+int64_t roundUp(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
+
+int32_t param(const PlanOp& op, size_t i) { return op.params[i]; }
+float paramF(const PlanOp& op, size_t i) { return paramFloat(op.params[i]); }
+
+ActParams activation(const PlanOp& op, size_t kindIndex) {
+  ActParams act;
+  act.kind = param(op, kindIndex);
+  act.a = paramF(op, kindIndex + 1);
+  act.b = paramF(op, kindIndex + 2);
+  return act;
+}
+
+// Copies PReLU slopes of length 1 or `channels` into `channels` floats.
+std::vector<float> expandSlopes(const float* slopes, int64_t length, int64_t channels) {
+  std::vector<float> out(channels);
+  for (int64_t c = 0; c < channels; ++c) out[c] = slopes[length == 1 ? 0 : c];
+  return out;
+}
+
+}  // namespace
+
+void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
+
+void AlignedBuffer::allocate(int64_t floats) {
+  const size_t bytes = static_cast<size_t>(roundUp(std::max<int64_t>(floats, 1), kAlignFloats)) * sizeof(float);
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw std::bad_alloc();
+  data.reset(static_cast<float*>(p));
+  size = floats;
+}
+
+Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_t weightCount)
+    : plan_(parsePlan(words, wordCount, weightCount)), weights_(weights, weights + weightCount) {
+  compiled_.resize(plan_.ops.size());
+  for (size_t i = 0; i < plan_.ops.size(); ++i) compileOp(i);
+  layoutArena();
+}
+
+void Model::compileOp(size_t index) {
+  const PlanOp& op = plan_.ops[index];
+  CompiledOp& c = compiled_[index];
+  switch (op.type) {
+    case OpType::CONV2D: {
+      const Shape& in = plan_.shapes[op.inputs[0]];
+      const Shape& out = plan_.shapes[op.output];
+      ConvGeometry& g = c.conv;
+      g = ConvGeometry{in.dims[0], in.dims[1], in.dims[2], in.dims[3], out.dims[1], out.dims[2], out.dims[3],
+                       param(op, 0), param(op, 1), param(op, 2), param(op, 3), param(op, 4), param(op, 5),
+                       param(op, 6), param(op, 7), param(op, 10)};
+      c.act = activation(op, 12);
+      const int64_t kernel = g.kh * g.kw;
+      const int64_t cg = g.c / g.groups;
+      const int64_t ocg = g.oc / g.groups;
+      const float* w = constData(op, 0);
+      c.bias.assign(g.oc, 0.0f);
+      if (op.consts[1].length) std::copy(constData(op, 1), constData(op, 1) + g.oc, c.bias.begin());
+      if (c.act.kind == static_cast<int32_t>(Activation::PRELU)) {
+        c.slopes = expandSlopes(constData(op, 2), op.consts[2].length, g.oc);
+        c.act.slopes = c.slopes.data();
+      }
+      c.isDepthwise = g.groups == g.c && g.oc == g.c;
+      if (c.isDepthwise) {
+        c.depthwise.resize(kernel * g.c);
+        for (int64_t ch = 0; ch < g.c; ++ch)
+          for (int64_t t = 0; t < kernel; ++t) c.depthwise[t * g.c + ch] = w[ch * kernel + t];
+        break;
+      }
+      const int64_t depth = kernel * cg;
+      const int64_t panels = panelCount(ocg);
+      const int64_t groupFloats = panels * kPanelWidth * (depth + 2);
+      c.packed.allocate(groupFloats * g.groups);
+      std::memset(c.packed.data.get(), 0, sizeof(float) * groupFloats * g.groups);
+      for (int64_t group = 0; group < g.groups; ++group) {
+        float* base = c.packed.data.get() + group * groupFloats;
+        PackedMatrix m;
+        m.panels = base;
+        m.bias = base + panels * kPanelWidth * depth;
+        m.slopes = m.bias + panels * kPanelWidth;
+        m.k = depth;
+        m.n = ocg;
+        m.panelCount = panels;
+        packPanels(w + group * ocg * depth, ocg, depth, depth, base);
+        float* bias = base + panels * kPanelWidth * depth;
+        std::copy(c.bias.begin() + group * ocg, c.bias.begin() + (group + 1) * ocg, bias);
+        if (!c.slopes.empty()) {
+          std::copy(c.slopes.begin() + group * ocg, c.slopes.begin() + (group + 1) * ocg, bias + panels * kPanelWidth);
+        }
+        c.matrices.push_back(m);
+      }
+      c.scratchFloats = conv2dScratchFloats(g);
+      break;
+    }
+    case OpType::FULLY_CONNECTED: {
+      const Shape& in = plan_.shapes[op.inputs[0]];
+      const int64_t depth = in.size() / in.dims[0];
+      const int64_t outF = param(op, 0);
+      c.act = activation(op, 1);
+      c.bias.assign(outF, 0.0f);
+      if (op.consts[1].length) std::copy(constData(op, 1), constData(op, 1) + outF, c.bias.begin());
+      if (c.act.kind == static_cast<int32_t>(Activation::PRELU)) {
+        c.slopes = expandSlopes(constData(op, 2), op.consts[2].length, outF);
+        c.act.slopes = c.slopes.data();
+      }
+      const int64_t panels = panelCount(outF);
+      c.packed.allocate(panels * kPanelWidth * (depth + 2));
+      std::memset(c.packed.data.get(), 0, sizeof(float) * panels * kPanelWidth * (depth + 2));
+      float* base = c.packed.data.get();
+      packPanels(constData(op, 0), outF, depth, depth, base);
+      float* bias = base + panels * kPanelWidth * depth;
+      std::copy(c.bias.begin(), c.bias.end(), bias);
+      if (!c.slopes.empty()) std::copy(c.slopes.begin(), c.slopes.end(), bias + panels * kPanelWidth);
+      c.matrices.push_back(PackedMatrix{base, bias, bias + panels * kPanelWidth, depth, outF, panels});
+      break;
+    }
+    case OpType::BINARY: {
+      c.act = activation(op, 1);
+      if (op.inputs.size() == 1) {
+        const Shape& a = plan_.shapes[op.inputs[0]];
+        const int64_t length = op.consts[0].length;
+        if (length == a.size()) {
+          c.constShape = a;
+        } else {
+          c.constShape.rank = 1;
+          c.constShape.dims[0] = length;
+        }
+      }
+      break;
+    }
+    case OpType::UNARY: {
+      if (param(op, 0) == static_cast<int32_t>(UnaryKind::PRELU)) {
+        const Shape& in = plan_.shapes[op.inputs[0]];
+        c.slopes = expandSlopes(constData(op, 0), op.consts[0].length, in.dims[in.rank - 1]);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void Model::layoutArena() {
+  const int32_t tensorCount = plan_.tensorCount;
+  const int64_t end = static_cast<int64_t>(plan_.ops.size());
+  std::vector<int64_t> first(tensorCount, -1), last(tensorCount, -1);
+  for (size_t i = 0; i < plan_.ops.size(); ++i) {
+    const PlanOp& op = plan_.ops[i];
+    first[op.output] = static_cast<int64_t>(i);
+    last[op.output] = std::max<int64_t>(last[op.output], static_cast<int64_t>(i));
+    for (int32_t id : op.inputs) last[id] = std::max<int64_t>(last[id], static_cast<int64_t>(i));
+    scratchFloats_ = std::max(scratchFloats_, compiled_[i].scratchFloats);
+  }
+  for (int32_t id : plan_.outputs) last[id] = end;
+
+  // Greedy best-fit by size: the biggest tensors are placed first at the lowest offset
+  // that no tensor with an overlapping lifetime [first, last] uses.
+  std::vector<int32_t> order;
+  for (int32_t t = 0; t < tensorCount; ++t)
+    if (first[t] >= 0) order.push_back(t);
+  std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
+    return plan_.shapes[x].size() > plan_.shapes[y].size();
+  });
+  offsets_.assign(tensorCount, -1);
+  std::vector<int32_t> placed;
+  for (int32_t t : order) {
+    const int64_t size = roundUp(plan_.shapes[t].size(), kAlignFloats);
+    std::vector<std::pair<int64_t, int64_t>> busy;
+    for (int32_t p : placed) {
+      if (first[p] <= last[t] && first[t] <= last[p]) {
+        busy.emplace_back(offsets_[p], offsets_[p] + roundUp(plan_.shapes[p].size(), kAlignFloats));
+      }
+    }
+    std::sort(busy.begin(), busy.end());
+    int64_t offset = 0;
+    for (const auto& range : busy) {
+      if (range.first >= offset + size) break;
+      offset = std::max(offset, range.second);
+    }
+    offsets_[t] = offset;
+    arenaFloats_ = std::max(arenaFloats_, offset + size);
+    placed.push_back(t);
+  }
+}
+
+std::vector<TensorOutput> Model::run(const float* const* inputs, const KernelTable& kernels) const {
+  AlignedBuffer own;
+  float* arena = nullptr;
+  bool usesCache = false;
+  const int64_t total = arenaFloats_ + scratchFloats_;
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    if (!cachedArenaBusy_) {
+      if (!cachedArena_.data) cachedArena_.allocate(total);
+      cachedArenaBusy_ = true;
+      usesCache = true;
+      arena = cachedArena_.data.get();
+    }
+  }
+  if (!usesCache) {
+    own.allocate(total);
+    arena = own.data.get();
+  }
+  struct Release {
+    const Model* model;
+    bool active;
+    ~Release() {
+      if (!active) return;
+      std::lock_guard<std::mutex> lock(model->cacheMutex_);
+      model->cachedArenaBusy_ = false;
+    }
+  } release{this, usesCache};
+
+  std::vector<float*> tensors(plan_.tensorCount, nullptr);
+  for (int32_t t = 0; t < plan_.tensorCount; ++t)
+    if (offsets_[t] >= 0) tensors[t] = arena + offsets_[t];
+  for (size_t i = 0; i < plan_.inputs.size(); ++i) tensors[plan_.inputs[i]] = const_cast<float*>(inputs[i]);
+
+  float* scratch = arena + arenaFloats_;
+  for (size_t i = 0; i < plan_.ops.size(); ++i) execute(i, tensors.data(), scratch, kernels);
+
+  std::vector<TensorOutput> outputs(plan_.outputs.size());
+  for (size_t i = 0; i < plan_.outputs.size(); ++i) {
+    const int32_t id = plan_.outputs[i];
+    const Shape& shape = plan_.shapes[id];
+    outputs[i].shape = shape;
+    outputs[i].data.assign(tensors[id], tensors[id] + shape.size());
+  }
+  return outputs;
+}
+
+void Model::execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
+  const PlanOp& op = plan_.ops[index];
+  const CompiledOp& c = compiled_[index];
+  const Shape& inShape = plan_.shapes[op.inputs[0]];
+  const Shape& outShape = plan_.shapes[op.output];
+  const float* in = tensors[op.inputs[0]];
+  float* out = tensors[op.output];
+
+  switch (op.type) {
+    case OpType::CONV2D:
+      if (k.reference) {
+        conv2dReference(c.conv, in, constData(op, 0), c.bias.data(), c.act, out);
+      } else if (c.isDepthwise) {
+        k.depthwise(c.conv, in, c.depthwise.data(), c.bias.data(), c.act, out);
+      } else {
+        conv2dPacked(k, c.conv, in, c.matrices.data(), c.act, scratch, out);
+      }
+      return;
+    case OpType::FULLY_CONNECTED: {
+      const int64_t rows = inShape.dims[0];
+      const int64_t depth = inShape.size() / rows;
+      const int64_t outF = outShape.dims[1];
+      if (k.reference) {
+        fullyConnectedReference(rows, depth, outF, in, constData(op, 0), c.bias.data(), c.act, out);
+      } else {
+        k.gemm(rows, in, depth, c.matrices[0], c.act, out, outF);
+        if (c.act.kind == static_cast<int32_t>(Activation::SIGMOID)) k.activation(out, rows, outF, c.act);
+      }
+      return;
+    }
+    case OpType::BINARY: {
+      const float* a = in;
+      const float* b = op.inputs.size() == 2 ? tensors[op.inputs[1]] : constData(op, 0);
+      const Shape* shapeA = &inShape;
+      const Shape* shapeB = op.inputs.size() == 2 ? &plan_.shapes[op.inputs[1]] : &c.constShape;
+      if (param(op, 4) == 1) {
+        std::swap(a, b);
+        std::swap(shapeA, shapeB);
+      }
+      binaryBroadcast(k, param(op, 0), a, *shapeA, b, *shapeB, out, outShape);
+      if (c.act.kind != 0) {
+        const int64_t channels = outShape.dims[outShape.rank - 1];
+        k.activation(out, outShape.size() / channels, channels, c.act);
+      }
+      return;
+    }
+    case OpType::UNARY:
+      unary(k, param(op, 0), paramF(op, 1), paramF(op, 2), c.slopes.data(), static_cast<int64_t>(c.slopes.size()), in,
+            out, inShape);
+      return;
+    case OpType::PAD: {
+      const PadParams p{param(op, 0), param(op, 1), param(op, 2), param(op, 3), param(op, 4), param(op, 5),
+                        param(op, 6), paramF(op, 7)};
+      pad(inShape, p, in, out);
+      return;
+    }
+    case OpType::POOL2D: {
+      PoolGeometry g{inShape.dims[0], inShape.dims[1], inShape.dims[2], inShape.dims[3], outShape.dims[1],
+                     outShape.dims[2], param(op, 1), param(op, 2), param(op, 3), param(op, 4), param(op, 5),
+                     param(op, 6), param(op, 0), param(op, 1) == 0 && param(op, 2) == 0, param(op, 9) == 1};
+      k.pool(g, in, out);
+      return;
+    }
+    case OpType::RESHAPE:
+      std::memcpy(out, in, sizeof(float) * inShape.size());
+      return;
+    case OpType::TRANSPOSE:
+      transpose(inShape, op.params.data() + 1, in, out);
+      return;
+    case OpType::CONCAT: {
+      std::vector<Shape> shapes;
+      std::vector<const float*> inputs;
+      for (int32_t id : op.inputs) {
+        shapes.push_back(plan_.shapes[id]);
+        inputs.push_back(tensors[id]);
+      }
+      int32_t axis = param(op, 0);
+      if (axis < 0) axis += inShape.rank;
+      concat(shapes.data(), inputs.data(), static_cast<int64_t>(inputs.size()), axis, out);
+      return;
+    }
+    case OpType::SOFTMAX: {
+      int32_t axis = param(op, 0);
+      if (axis < 0) axis += inShape.rank;
+      softmax(inShape, axis, in, out);
+      return;
+    }
+    case OpType::L2_NORMALIZE: {
+      const int64_t length = inShape.dims[inShape.rank - 1];
+      l2Normalize(inShape.size() / length, length, paramF(op, 0), in, out);
+      return;
+    }
+    case OpType::RESIZE:
+      resize(inShape, param(op, 0), param(op, 1), param(op, 2), param(op, 3), in, out);
+      return;
+    case OpType::SLICE: {
+      int64_t start[kMaxRank] = {0, 0, 0, 0};
+      for (int32_t i = 0; i < inShape.rank; ++i) start[i] = param(op, 1 + i);
+      slice(inShape, start, outShape, in, out);
+      return;
+    }
+    case OpType::CHANNEL_AFFINE: {
+      const int64_t channels = inShape.dims[inShape.rank - 1];
+      k.channelAffine(in, constData(op, 0), constData(op, 1), out, inShape.size() / channels, channels);
+      return;
+    }
+  }
+}
+
+}  // namespace facebits

@@ -1,0 +1,73 @@
+// A compiled plan: validated, with shapes inferred, weights packed and the tensor
+// arena laid out once at load. run() is const and may be called from several threads
+// at once; each call takes its own arena unless the cached one is free.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "kernels.h"
+#include "plan.h"
+
+namespace facebits {
+
+struct AlignedBuffer {
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> data;
+  int64_t size = 0;  // floats
+
+  void allocate(int64_t floats);
+};
+
+// Pre-packed state of one op (only the fields its type uses are set).
+struct CompiledOp {
+  ActParams act;
+  std::vector<float> slopes;           // PReLU slopes expanded to the channel count
+  AlignedBuffer packed;                // GEMM panels, bias and slopes for every group
+  std::vector<PackedMatrix> matrices;  // one per group (FC and CONV2D)
+  std::vector<float> depthwise;        // [kh][kw][c] weights for depthwise CONV2D
+  std::vector<float> bias;             // bias, zero-filled when the plan has none
+  ConvGeometry conv{};
+  bool isDepthwise = false;
+  int64_t scratchFloats = 0;
+  Shape constShape;                    // BINARY constant operand
+};
+
+struct TensorOutput {
+  std::vector<float> data;
+  Shape shape;
+};
+
+class Model {
+ public:
+  Model(const int32_t* words, size_t wordCount, const float* weights, size_t weightCount);
+
+  size_t inputCount() const { return plan_.inputs.size(); }
+  const Shape& inputShape(size_t i) const { return plan_.shapes[plan_.inputs[i]]; }
+
+  // Runs the plan with the given kernel set. inputs[i] must hold inputShape(i).size() floats.
+  std::vector<TensorOutput> run(const float* const* inputs, const KernelTable& kernels) const;
+
+ private:
+  void compileOp(size_t index);
+  void layoutArena();
+  void execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
+  const float* constData(const PlanOp& op, size_t i) const { return weights_.data() + op.consts[i].offset; }
+
+  Plan plan_;
+  std::vector<float> weights_;
+  std::vector<CompiledOp> compiled_;
+  std::vector<int64_t> offsets_;  // arena offset (floats) of each tensor, -1 for plan inputs
+  int64_t arenaFloats_ = 0;
+  int64_t scratchFloats_ = 0;
+
+  mutable std::mutex cacheMutex_;
+  mutable AlignedBuffer cachedArena_;
+  mutable bool cachedArenaBusy_ = false;
+};
+
+}  // namespace facebits
