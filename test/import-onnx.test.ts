@@ -155,8 +155,10 @@ interface ModelCase {
   file: string;
   nchw: number[];
   inputShape?: number[];
-  /** embedding: cosine >= 0.9999; detector: max abs difference <= 1e-3 * max(1, max |reference|). */
+  /** embedding: cosine >= minCosine; detector: max abs difference <= 1e-3 * max(1, max |reference|). */
   kind: 'embedding' | 'detector';
+  /** 0.9999 unless set. */
+  minCosine?: number;
   input: () => Promise<Float32Array>;
 }
 
@@ -192,15 +194,24 @@ const CASES: ModelCase[] = [
   },
   { name: 'faceplugin feature', file: path.join(FACEPLUGIN, 'fr_feature.onnx'), nchw: [1, 3, 112, 112], kind: 'embedding', input: arcFace },
   { name: 'faceplugin detect', file: path.join(FACEPLUGIN, 'fr_detect.onnx'), nchw: [1, 3, 240, 320], kind: 'detector', input: () => faceTensor(3, 240, 320, 127, 128) },
+  {
+    // The importer keeps activations in float32 where onnxruntime quantises them to uint8, so the
+    // embeddings agree less closely (cosine 0.9923 measured on the LFW face below).
+    name: 'w600k MobileFaceNet INT8',
+    file: path.join(MODELS, 'w600k-mbf-int8', 'w600k_mbf_int8.onnx'),
+    nchw: [1, 3, 112, 112],
+    inputShape: [1, 3, 112, 112],
+    kind: 'embedding',
+    minCosine: 0.99,
+    input: arcFace,
+  },
   { name: 'faceplugin landmark', file: path.join(FACEPLUGIN, 'fr_landmark.onnx'), nchw: [1, 1, 64, 64], kind: 'embedding', input: () => faceTensor(1, 64, 64, 0, 255) },
 ];
 
 for (const model of CASES) {
   test(`importOnnx matches onnxruntime: ${model.name}`, async () => {
     if (missing(model.file)) return;
-    if (model.input === arcFace || model.kind === 'detector' || model.nchw[1] === 1) {
-      if (missing(FACE)) return;
-    }
+    if (missing(FACE)) return;
     const bytes = readFileSync(model.file);
     const imported = importOnnx(bytes, model.file, { inputShape: model.inputShape });
     const [n, c, h, w] = model.nchw;
@@ -212,7 +223,8 @@ for (const model of CASES) {
       assert.equal(result.shape, result.referenceShape, `${result.name} shape`);
       assert.equal(imported.outputShapes[i], result.referenceShape, `${result.name} declared shape`);
       if (model.kind === 'embedding') {
-        assert.ok(result.cosine >= 0.9999, `${result.name} cosine ${result.cosine}`);
+        const minCosine = model.minCosine ?? 0.9999;
+        assert.ok(result.cosine >= minCosine, `${result.name} cosine ${result.cosine} < ${minCosine}`);
       } else {
         const tolerance = 1e-3 * Math.max(1, result.scale);
         assert.ok(result.maxDiff <= tolerance, `${result.name} max diff ${result.maxDiff} > ${tolerance}`);
@@ -323,14 +335,20 @@ const GRAPHS: GraphCase[] = [
     ],
   },
   {
-    name: 'conv with SAME_UPPER, dilation and PRelu',
-    dims: [1, C, 8, 8],
-    outputs: ['y'],
+    name: 'conv with SAME_UPPER, dilation, bias Add and PRelu',
+    dims: [1, C, 8, 9],
+    outputs: ['y', 'd'],
     nodes: [
-      node('Conv', ['x', 'w'], ['c'], { kernel_shape: [3, 3], strides: [2, 2], dilations: [2, 2], auto_pad: 'SAME_UPPER' }),
-      node('PRelu', ['c', 'slope'], ['y']),
+      node('Conv', ['x', 'w'], ['c'], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }),
+      node('Add', ['c', 'bias'], ['cb']),
+      node('PRelu', ['cb', 'slope'], ['y']),
+      node('Conv', ['x', 'w'], ['d'], { kernel_shape: [3, 3], dilations: [2, 3], pads: [2, 3, 1, 0] }),
     ],
-    initializers: [floatInit('w', [5, C, 3, 3], randomTensor(5 * C * 9, 7)), floatInit('slope', [5, 1, 1], randomTensor(5, 8))],
+    initializers: [
+      floatInit('w', [5, C, 3, 3], randomTensor(5 * C * 9, 7)),
+      floatInit('bias', [1, 5, 1, 1], randomTensor(5, 17)),
+      floatInit('slope', [5, 1, 1], randomTensor(5, 8)),
+    ],
   },
   {
     name: 'pools with ceil_mode and padding',
