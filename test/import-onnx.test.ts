@@ -127,7 +127,7 @@ function missing(file: string): boolean {
 
 let nativeReported = false;
 
-/** Returns true, and says why once, when the native addon is unavailable for numeric checks. */
+/** Returns true when the native addon is unavailable for numeric checks, printing the reason once. */
 function nativeMissing(): boolean {
   if (binding) return false;
   if (!nativeReported) console.log(`  numeric checks skipped: ${nativeError}`);

@@ -137,11 +137,13 @@ export function sliceBounds(
     throw unsupportedOp(ctx.file, 'Slice', ctx.label, 'steps must be a constant');
   }
   if (steps && steps.some((s) => s !== 1)) {
-    throw unsupportedOp(ctx.file, 'Slice', ctx.label, `steps [${steps.join(', ')}] are not supported; only step 1 is`);
+    throw unsupportedOp(ctx.file, 'Slice', ctx.label, `steps [${steps.join(', ')}] are not supported, only step 1`);
   }
+
   if (starts.length !== ends.length) {
     throw invalidModel(ctx.file, `node "${ctx.label}" has ${starts.length} starts but ${ends.length} ends`);
   }
+
   const outStarts = shape.map(() => 0);
   const outEnds = shape.slice();
   const axisList = axes ?? starts.map((_, i) => i);
@@ -206,7 +208,11 @@ export function foldNode(node: OnnxNode, inputs: Array<ConstTensor | undefined>,
       const to = intAttribute(node, 'to', onnx.TensorProto.DataType.FLOAT);
       const isFloat = to === onnx.TensorProto.DataType.FLOAT || to === onnx.TensorProto.DataType.DOUBLE || to === onnx.TensorProto.DataType.FLOAT16;
       if (isFloat) return { isFloat, shape: x!.shape.slice(), data: Float32Array.from(x!.data) };
-      const data = Float64Array.from(x!.data, (v) => (to === onnx.TensorProto.DataType.BOOL ? (v !== 0 ? 1 : 0) : Math.trunc(v)));
+      const toBool = to === onnx.TensorProto.DataType.BOOL;
+      const data = Float64Array.from(x!.data, (v) => {
+        if (toBool) return v !== 0 ? 1 : 0;
+        return Math.trunc(v);
+      });
       return { isFloat: false, shape: x!.shape.slice(), data };
     }
     case 'Gather': {

@@ -41,7 +41,7 @@ interface FusedActivation {
 
 const FLOAT_MAX = 3.4028234663852886e38;
 
-/** The node's output name, or '' when absent. */
+/** Returns the node's output name, or '' when absent. */
 function outputName(node: Node, index = 0): string {
   return node.output?.[index] ?? '';
 }
@@ -237,7 +237,7 @@ function activationOf(ctx: ImportContext, node: Node, rank: number, axis: number
   }
 }
 
-/** Fuses the activation that alone reads `name`; returns the name of the value that then holds the result. */
+/** Fuses the activation that alone reads `name` and returns the name of the value that then contains the result. */
 function fuseActivation(
   ctx: ImportContext,
   name: string,
@@ -255,8 +255,8 @@ function fuseActivation(
 }
 
 /**
- * Absorbs an Add of a constant vector along `axis` that alone reads `name` (a bias add left
- * separate by the exporter); returns the vector and the name of the Add output.
+ * Absorbs an Add of a constant vector along `axis` that alone reads `name`, a bias add that the
+ * exporter left separate. Returns the vector and the name of the Add output.
  */
 function absorbBiasAdd(
   ctx: ImportContext,
@@ -650,6 +650,7 @@ function lowerPad(ctx: ImportContext, node: Node, label: string, inputs: Array<V
   const modeName = stringAttribute(node, 'mode', 'constant');
   const mode = PAD_MODES[modeName];
   if (mode === undefined) throw unsupportedOp(ctx.file, 'Pad', label, `mode "${modeName}" is not supported`);
+
   let pads: number[];
   let value = 0;
   if (ctx.opset < 11) {
@@ -659,7 +660,7 @@ function lowerPad(ctx: ImportContext, node: Node, label: string, inputs: Array<V
     pads = valuesOf(constInput(ctx, node, label, inputs, 1));
     if (inputs[2]) value = constInput(ctx, node, label, inputs, 2).data[0] ?? 0;
     if (inputs[3]) {
-      // Opset 18 names the padded axes; spread the given pads onto all four.
+      // Opset 18 can name the padded axes, so the given pads are spread onto all four.
       const axes = valuesOf(constInput(ctx, node, label, inputs, 3)).map((a) => normalizeAxis(a, 4, ctx.foldContext(label)));
       const full = new Array<number>(8).fill(0);
       axes.forEach((a, i) => {
@@ -669,6 +670,7 @@ function lowerPad(ctx: ImportContext, node: Node, label: string, inputs: Array<V
       pads = full;
     }
   }
+
   if (pads.length !== 8) throw invalidModel(ctx.file, `node "${label}" has ${pads.length} pads for a rank-4 input`);
   if (pads.some((p) => p < 0)) throw unsupportedOp(ctx.file, 'Pad', label, 'negative pads (cropping) are not supported');
   if (pads[0] !== 0 || pads[4] !== 0) throw unsupportedOp(ctx.file, 'Pad', label, 'padding the batch axis is not supported');
@@ -677,6 +679,7 @@ function lowerPad(ctx: ImportContext, node: Node, label: string, inputs: Array<V
   if (mode === PadMode.REFLECT && (h0 >= h || h1 >= h || w0 >= w || w1 >= w || c0 >= c || c1 >= c)) {
     throw invalidModel(ctx.file, `node "${label}" reflect-pads by as much as the axis size`);
   }
+
   const id = ctx.builder.add(OpType.PAD, [x.id], [h0, h1, w0, w1, c0, c1, mode, f32(value)], [], label);
   bind(ctx, outputName(node), { kind: 'tensor', id, shape: [n, c + c0 + c1, h + h0 + h1, w + w0 + w1], nhwc: true });
 }

@@ -108,7 +108,7 @@ export function decodeTensor(tensor: onnx.ITensorProto, file: string): ConstTens
   const raw = tensor.rawData;
   if (raw && raw.length > 0) {
     if (raw.length !== count * elementSize) {
-      throw invalidModel(file, `tensor "${name}" has ${raw.length} bytes of data; dims [${shape.join(', ')}] need ${count * elementSize}`);
+      throw invalidModel(file, `tensor "${name}" has ${raw.length} bytes of data, but dims [${shape.join(', ')}] need ${count * elementSize}`);
     }
     const data = isFloat ? new Float32Array(count) : new Float64Array(count);
     readRaw(raw, dataType, count, data);
@@ -125,7 +125,7 @@ export function decodeTensor(tensor: onnx.ITensorProto, file: string): ConstTens
     default: values = tensor.int32Data ?? []; break;
   }
   if (values.length !== count) {
-    throw invalidModel(file, `tensor "${name}" has ${values.length} values; dims [${shape.join(', ')}] need ${count}`);
+    throw invalidModel(file, `tensor "${name}" has ${values.length} values, but dims [${shape.join(', ')}] need ${count}`);
   }
   const data = isFloat ? new Float32Array(count) : new Float64Array(count);
   for (let i = 0; i < count; i++) {

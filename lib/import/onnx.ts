@@ -2,9 +2,9 @@
 // remaining compute to a plan (lib/plan.ts) that takes NHWC input.
 //
 // Layout tracking: a rank-4 value that spatial ops produce is stored NHWC in the plan while it
-// stands for an NCHW ONNX tensor (`nhwc: true`). Other ops either remap their axes onto that
-// layout or first transpose the value to plain row-major NCHW. Every plan output holds its data
-// in ONNX row-major order with the ONNX shape.
+// represents an NCHW ONNX tensor (`nhwc: true`). Other ops either remap their axes onto that
+// layout or first transpose the value to plain row-major NCHW. Every plan output contains its
+// data in ONNX row-major order with the ONNX shape, as onnxruntime returns it.
 
 import { onnx } from 'onnx-proto';
 
@@ -26,7 +26,7 @@ export interface ImportedModel {
   /** NHWC shape that the plan input takes. */
   inputShape: number[];
   outputNames: string[];
-  /** ONNX shapes of the outputs; the plan outputs hold the data in this row-major order. */
+  /** ONNX shapes of the outputs, in whose row-major order the plan outputs store their data. */
   outputShapes: number[][];
 }
 
@@ -36,7 +36,7 @@ export interface ConstValue {
   tensor: ConstTensor;
 }
 
-/** A value computed by the plan. `shape` is the ONNX shape; `nhwc` marks rank-4 data stored NHWC. */
+/** A value computed by the plan. `shape` is the ONNX shape, and `nhwc` marks rank-4 data stored NHWC. */
 export interface TensorValue {
   kind: 'tensor';
   id: number;
@@ -50,7 +50,7 @@ export interface TensorValue {
  */
 export interface QuantValue {
   kind: 'quant';
-  /** data, scale and zero are the outputs of DynamicQuantizeLinear; product is an integer conv or matmul. */
+  /** Role: data, scale and zero are the outputs of DynamicQuantizeLinear, and product is an integer conv or matmul. */
   role: 'data' | 'scale' | 'zero' | 'product';
   /** The float tensor that DynamicQuantizeLinear quantises (data and product). */
   source?: TensorValue;
@@ -67,7 +67,7 @@ export type Value = ConstValue | TensorValue | QuantValue;
 export class ImportContext {
   readonly builder = new PlanBuilder();
   readonly values = new Map<string, Value>();
-  /** Nodes that read each value name; graph outputs count as one reader each. */
+  /** Nodes that read each value name. A graph output counts as one reader. */
   readonly readers = new Map<string, Array<onnx.INodeProto | 'output'>>();
   /** Nodes already lowered as part of an earlier node (fused activations, folded batch norms). */
   readonly fused = new Set<onnx.INodeProto>();
@@ -99,7 +99,7 @@ export class ImportContext {
   toNhwc(value: TensorValue, name?: string): TensorValue {
     if (value.nhwc) return value;
     const s = value.shape;
-    if (s.length !== 4) throw new Error(`toNhwc needs a rank-4 value, got rank ${s.length}`);
+    if (s.length !== 4) throw new Error(`expected a rank-4 value for an NHWC op, got rank ${s.length}`);
     const id = isLayoutFree(s)
       ? this.builder.add(OpType.RESHAPE, [value.id], [4, s[0], s[2], s[3], s[1]], [], name)
       : this.builder.add(OpType.TRANSPOSE, [value.id], [4, 0, 2, 3, 1], [], name);
@@ -134,7 +134,7 @@ function parseModel(bytes: Uint8Array, file: string): onnx.ModelProto {
     throw invalidModel(file, `the file is not an ONNX protobuf (${(error as Error).message})`, error);
   }
   if (!model.graph || (model.graph.node ?? []).length === 0) {
-    throw invalidModel(file, 'the file has no graph; check that it is an ONNX model and not truncated');
+    throw invalidModel(file, 'the file has no graph. Check that it is an ONNX model and not truncated');
   }
   return model;
 }
@@ -149,7 +149,7 @@ function resolveInputShape(input: onnx.IValueInfoProto, file: string, requested:
   const tensorType = input.type?.tensorType;
   if (!tensorType) throw invalidModel(file, `input "${input.name}" is not a tensor`);
   if (tensorType.elemType !== onnx.TensorProto.DataType.FLOAT) {
-    throw invalidModel(file, `input "${input.name}" has element type ${tensorType.elemType}; the importer takes float32 inputs only`);
+    throw invalidModel(file, `input "${input.name}" has element type ${tensorType.elemType}, but the importer takes float32 inputs only`);
   }
   const dims = (tensorType.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : -1));
   if (requested !== undefined) {
@@ -171,8 +171,8 @@ function resolveInputShape(input: onnx.IValueInfoProto, file: string, requested:
 }
 
 /**
- * Imports an ONNX model. Throws INVALID_MODEL, UNSUPPORTED_OP or INVALID_ARGUMENT; any other
- * failure inside the importer (a malformed field it did not anticipate) is reported as INVALID_MODEL.
+ * Imports an ONNX model. Throws INVALID_MODEL, UNSUPPORTED_OP or INVALID_ARGUMENT. Any other
+ * failure inside the importer (a malformed field it did not anticipate) becomes INVALID_MODEL.
  */
 export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptions = {}): ImportedModel {
   if (!(bytes instanceof Uint8Array)) throw invalidParameter('bytes', 'a Uint8Array', bytes);
@@ -200,7 +200,7 @@ function importGraph(bytes: Uint8Array, file: string, options: ImportOptions): I
 
   const inputs = (graph.input ?? []).filter((i) => !ctx.values.has(i.name ?? ''));
   if (inputs.length !== 1) {
-    throw invalidModel(file, `the graph has ${inputs.length} inputs besides initializers; the importer takes exactly 1`);
+    throw invalidModel(file, `the graph has ${inputs.length} inputs besides initializers, but the importer takes exactly 1`);
   }
   const input = inputs[0];
   const inputShape = resolveInputShape(input, file, options.inputShape);
