@@ -1,0 +1,351 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { native } from '../lib/native';
+import {
+  Activation, BinaryKind, encodePlan, f32, OpType, PadMode, PlanBuilder, PoolKind, ResizeCoordinates, ResizeMode, UnaryKind,
+} from '../lib/plan';
+import * as ref from './native-reference';
+
+const binding = native();
+const isas = binding.supportedIsas();
+const fastIsas = isas.filter((name) => name !== 'scalar');
+const initialIsa = binding.isa();
+
+interface Case {
+  name: string;
+  builder: PlanBuilder;
+  outputs: number[];
+  inputs: Float32Array[];
+  /** TypeScript result for the first output, when the case has one. */
+  expected?: { data: ArrayLike<number>; shape: number[] };
+}
+
+function runWith(isa: string, c: Case) {
+  binding.setIsa(isa);
+  try {
+    const { words, weights } = encodePlan(c.builder.build(c.outputs));
+    return new binding.Model(words, weights).runSync(c.inputs);
+  } finally {
+    binding.setIsa(initialIsa);
+  }
+}
+
+const cases: Case[] = [];
+let seed = 1;
+
+function activationParams(act: ref.Act) {
+  return [act.kind, f32(act.a ?? 0), f32(act.b ?? 0)];
+}
+
+function convCase(name: string, shape: number[], p: ref.ConvParams, act: ref.Act, withBias = true) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const weights = ref.randomArray(p.oc * p.kh * p.kw * (shape[3] / p.groups), next);
+  const bias = withBias ? ref.randomArray(p.oc, next) : new Float32Array(0);
+  const consts = [weights, bias];
+  if (act.kind === Activation.PRELU) consts.push(act.slopes!);
+  const y = b.add(OpType.CONV2D, [x],
+    [p.kh, p.kw, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.groups, p.oc, ...activationParams(act)], consts);
+  const input = ref.randomArray(ref.sizeOf(shape), next);
+  cases.push({ name, builder: b, outputs: [y], inputs: [input], expected: ref.conv2d(input, shape, weights, bias, p, act) });
+}
+
+function conv(kh: number, stride: number, pad: number, groups: number, oc: number, dilation = 1) {
+  return { kh, kw: kh, sh: stride, sw: stride, dh: dilation, dw: dilation, pt: pad, pl: pad, pb: pad, pr: pad, groups, oc };
+}
+
+const relu = { kind: Activation.RELU };
+const slopes = (n: number) => ref.randomArray(n, ref.random(99), 0, 0.5);
+
+convCase('conv 1x1 odd channels', [1, 5, 7, 13], conv(1, 1, 0, 1, 17), relu);
+convCase('conv 1x1 wide', [1, 8, 8, 32], conv(1, 1, 0, 1, 48), { kind: Activation.NONE });
+convCase('conv 1x1 stride 2', [1, 9, 9, 8], conv(1, 2, 0, 1, 8), relu);
+convCase('conv 3x3 clip', [1, 9, 11, 3], conv(3, 1, 1, 1, 16), { kind: Activation.CLIP, a: 0, b: 0.5 });
+convCase('conv 3x3 stride 2 prelu', [2, 12, 10, 5], { ...conv(3, 2, 0, 1, 7), pb: 1, pr: 1 },
+  { kind: Activation.PRELU, slopes: slopes(7) });
+convCase('conv 5x5 dilated leaky', [1, 13, 13, 4], conv(5, 1, 4, 1, 6, 2), { kind: Activation.LEAKY_RELU, a: 0.1 });
+convCase('conv 3x3 sigmoid no bias', [1, 6, 6, 5], conv(3, 1, 1, 1, 3), { kind: Activation.SIGMOID }, false);
+convCase('conv grouped', [1, 8, 8, 12], conv(3, 1, 1, 3, 9), relu);
+convCase('conv depth multiplier 2', [1, 6, 6, 4], conv(3, 1, 1, 4, 8), { kind: Activation.NONE });
+convCase('conv prelu single slope', [1, 4, 4, 6], conv(3, 1, 1, 1, 20), { kind: Activation.PRELU, slopes: slopes(1) });
+convCase('depthwise 3x3 prelu', [1, 10, 9, 37], conv(3, 1, 1, 37, 37), { kind: Activation.PRELU, slopes: slopes(37) });
+convCase('depthwise 3x3 stride 2', [1, 11, 12, 64], conv(3, 2, 1, 64, 64), relu);
+convCase('depthwise 5x5 dilated', [1, 14, 14, 40], conv(5, 1, 2, 40, 40, 2), { kind: Activation.CLIP, a: -0.2, b: 0.3 });
+convCase('depthwise 7x7 valid', [1, 7, 7, 64], conv(7, 1, 0, 64, 64), { kind: Activation.NONE });
+convCase('depthwise sigmoid odd', [1, 5, 5, 11], conv(3, 1, 1, 11, 11), { kind: Activation.SIGMOID });
+
+function fcCase(name: string, shape: number[], outF: number, act: ref.Act) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const k = ref.sizeOf(shape) / shape[0];
+  const weights = ref.randomArray(outF * k, next);
+  const bias = ref.randomArray(outF, next);
+  const consts = [weights, bias];
+  if (act.kind === Activation.PRELU) consts.push(act.slopes!);
+  const y = b.add(OpType.FULLY_CONNECTED, [x], [outF, ...activationParams(act)], consts);
+  const input = ref.randomArray(ref.sizeOf(shape), next);
+  cases.push({
+    name, builder: b, outputs: [y], inputs: [input],
+    expected: { data: ref.fullyConnected(input, shape[0], weights, bias, outF, act), shape: [shape[0], outF] },
+  });
+}
+
+fcCase('fc rows', [3, 20], 11, relu);
+fcCase('fc flatten prelu', [1, 2, 2, 5], 33, { kind: Activation.PRELU, slopes: slopes(33) });
+fcCase('fc sigmoid', [2, 300], 17, { kind: Activation.SIGMOID });
+
+function poolCase(name: string, shape: number[], p: ref.PoolParams) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const y = b.add(OpType.POOL2D, [x],
+    [p.max ? PoolKind.MAX : PoolKind.AVERAGE, p.kh, p.kw, p.sh, p.sw, p.pt, p.pl, p.pb, p.pr, p.countIncludePad ? 1 : 0]);
+  const input = ref.randomArray(ref.sizeOf(shape), next);
+  cases.push({ name, builder: b, outputs: [y], inputs: [input], expected: ref.pool2d(input, shape, p) });
+}
+
+const window = (max: boolean, k: number, s: number, pad: number, countIncludePad = false) =>
+  ({ max, kh: k, kw: k, sh: s, sw: s, pt: pad, pl: pad, pb: pad, pr: pad, countIncludePad });
+poolCase('pool max 3x3 stride 2 padded', [1, 9, 9, 19], window(true, 3, 2, 1));
+poolCase('pool avg 2x2 stride 2', [1, 8, 8, 7], window(false, 2, 2, 0));
+poolCase('pool avg padded exclude pad', [1, 7, 7, 9], window(false, 3, 1, 1));
+poolCase('pool avg padded include pad', [1, 7, 7, 9], window(false, 3, 1, 1, true));
+poolCase('pool global avg', [2, 5, 6, 21], window(false, 0, 1, 0));
+poolCase('pool global max', [2, 5, 6, 21], window(true, 0, 1, 0));
+
+function resizeCase(shape: number[], oh: number, ow: number, mode: ResizeMode, coords: ResizeCoordinates) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const y = b.add(OpType.RESIZE, [x], [oh, ow, mode, coords]);
+  const input = ref.randomArray(ref.sizeOf(shape), next);
+  cases.push({
+    name: `resize ${ResizeMode[mode]} ${ResizeCoordinates[coords]} ${shape[1]}x${shape[2]} to ${oh}x${ow}`,
+    builder: b, outputs: [y], inputs: [input],
+    expected: { data: ref.resize(input, shape, oh, ow, mode, coords), shape: [shape[0], oh, ow, shape[3]] },
+  });
+}
+
+for (const mode of [ResizeMode.NEAREST, ResizeMode.BILINEAR]) {
+  for (const coords of [ResizeCoordinates.ASYMMETRIC, ResizeCoordinates.HALF_PIXEL, ResizeCoordinates.ALIGN_CORNERS,
+    ResizeCoordinates.PYTORCH_HALF_PIXEL]) {
+    resizeCase([1, 5, 6, 3], 10, 12, mode, coords);
+    resizeCase([2, 9, 7, 2], 4, 3, mode, coords);
+    resizeCase([1, 4, 4, 1], 1, 1, mode, coords);
+  }
+}
+
+function binaryCase(name: string, kind: BinaryKind, shapeA: number[], shapeB: number[], asConst = false, swap = false, act = Activation.NONE) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const a = b.input(shapeA);
+  const valueA = ref.randomArray(ref.sizeOf(shapeA), next);
+  const valueB = ref.randomArray(ref.sizeOf(shapeB), next, 0.5, 2);
+  const params = [kind, act, f32(0), f32(0), swap ? 1 : 0];
+  let y: number;
+  const inputs = [valueA];
+  if (asConst) {
+    y = b.add(OpType.BINARY, [a], params, [valueB]);
+  } else {
+    const other = b.input(shapeB);
+    inputs.push(valueB);
+    y = b.add(OpType.BINARY, [a, other], params);
+  }
+  const expected = swap ? ref.binary(kind, valueB, shapeB, valueA, shapeA) : ref.binary(kind, valueA, shapeA, valueB, shapeB);
+  if (act === Activation.RELU) expected.data = expected.data.map((v) => Math.max(v, 0));
+  cases.push({ name, builder: b, outputs: [y], inputs, expected });
+}
+
+binaryCase('binary add same shape', BinaryKind.ADD, [2, 3, 4, 5], [2, 3, 4, 5]);
+binaryCase('binary mul last dim', BinaryKind.MUL, [2, 3, 4, 13], [13]);
+binaryCase('binary sub both broadcast', BinaryKind.SUB, [2, 1, 4, 1], [3, 1, 5]);
+binaryCase('binary div const scalar', BinaryKind.DIV, [3, 7], [1], true);
+binaryCase('binary max const last dim swapped', BinaryKind.MAX, [2, 9, 10], [10], true, true);
+binaryCase('binary min const full relu', BinaryKind.MIN, [4, 6], [4, 6], true, false, Activation.RELU);
+binaryCase('binary div swapped inputs', BinaryKind.DIV, [5, 1], [1, 6], false, true);
+binaryCase('binary add channel broadcast', BinaryKind.ADD, [1, 4, 4, 1], [1, 4, 4, 24]);
+
+function unaryCase(kind: UnaryKind, a: number, bValue: number, fn: (x: number, c: number) => number, slopeValues?: Float32Array) {
+  const next = ref.random(seed++);
+  const shape = [2, 3, 11];
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const y = b.add(OpType.UNARY, [x], [kind, f32(a), f32(bValue)], slopeValues ? [slopeValues] : []);
+  const input = ref.randomArray(ref.sizeOf(shape), next, -2, 2);
+  if (kind === UnaryKind.SQRT) input.forEach((v, i) => (input[i] = Math.abs(v)));
+  cases.push({
+    name: `unary ${UnaryKind[kind]}`, builder: b, outputs: [y], inputs: [input],
+    expected: { data: input.map((v, i) => fn(v, i % 11)), shape },
+  });
+}
+
+const unarySlopes = slopes(11);
+unaryCase(UnaryKind.RELU, 0, 0, (x) => Math.max(x, 0));
+unaryCase(UnaryKind.CLIP, -0.5, 1, (x) => Math.min(Math.max(x, -0.5), 1));
+unaryCase(UnaryKind.PRELU, 0, 0, (x, c) => (x >= 0 ? x : x * unarySlopes[c]), unarySlopes);
+unaryCase(UnaryKind.LEAKY_RELU, 0.2, 0, (x) => (x >= 0 ? x : 0.2 * x));
+unaryCase(UnaryKind.SIGMOID, 0, 0, (x) => 1 / (1 + Math.exp(-x)));
+unaryCase(UnaryKind.EXP, 0, 0, Math.exp);
+unaryCase(UnaryKind.TANH, 0, 0, Math.tanh);
+unaryCase(UnaryKind.ABS, 0, 0, Math.abs);
+unaryCase(UnaryKind.SQRT, 0, 0, Math.sqrt);
+unaryCase(UnaryKind.NEG, 0, 0, (x) => -x);
+
+function padCase(mode: PadMode, pads: number[]) {
+  const next = ref.random(seed++);
+  const shape = [1, 4, 5, 3];
+  const [top, bottom, left, right, before, after] = pads;
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const y = b.add(OpType.PAD, [x], [...pads, mode, f32(-7)]);
+  const input = ref.randomArray(ref.sizeOf(shape), next);
+  const out: number[] = [];
+  const map = (i: number, n: number) => {
+    if (i >= 0 && i < n) return i;
+    if (mode === PadMode.CONSTANT) return -1;
+    if (mode === PadMode.EDGE) return i < 0 ? 0 : n - 1;
+    return i < 0 ? -i : 2 * (n - 1) - i;
+  };
+  const oh = 4 + top + bottom, ow = 5 + left + right, oc = 3 + before + after;
+  for (let yy = 0; yy < oh; yy++)
+    for (let xx = 0; xx < ow; xx++)
+      for (let c = 0; c < oc; c++) {
+        const sy = map(yy - top, 4), sx = map(xx - left, 5), sc = map(c - before, 3);
+        out.push(sy < 0 || sx < 0 || sc < 0 ? -7 : input[(sy * 5 + sx) * 3 + sc]);
+      }
+  cases.push({ name: `pad ${PadMode[mode]}`, builder: b, outputs: [y], inputs: [input], expected: { data: out, shape: [1, oh, ow, oc] } });
+}
+
+padCase(PadMode.CONSTANT, [1, 2, 0, 1, 2, 3]);
+padCase(PadMode.REFLECT, [2, 1, 3, 2, 1, 2]);
+padCase(PadMode.EDGE, [1, 3, 2, 0, 0, 4]);
+
+{
+  // RESHAPE, TRANSPOSE, SLICE, CONCAT, SOFTMAX, L2_NORMALIZE and CHANNEL_AFFINE in one chain.
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input([2, 3, 4, 5]);
+  const input = ref.randomArray(120, next);
+  const t = b.add(OpType.TRANSPOSE, [x], [4, 0, 3, 1, 2]); // [2, 5, 3, 4]
+  const transposed: number[] = [];
+  for (let n = 0; n < 2; n++) for (let c = 0; c < 5; c++) for (let h = 0; h < 3; h++) for (let w = 0; w < 4; w++)
+    transposed.push(input[((n * 3 + h) * 4 + w) * 5 + c]);
+  cases.push({ name: 'transpose nchw', builder: b, outputs: [t], inputs: [input], expected: { data: transposed, shape: [2, 5, 3, 4] } });
+
+  const b2 = new PlanBuilder();
+  const x2 = b2.input([2, 3, 4, 5]);
+  const r = b2.add(OpType.RESHAPE, [x2], [3, 2, 6, 10]);
+  const s = b2.add(OpType.SLICE, [r], [3, 0, 1, 3, 2, 5, 10]); // [2, 4, 7]
+  const sliced: number[] = [];
+  for (let n = 0; n < 2; n++) for (let i = 1; i < 5; i++) for (let j = 3; j < 10; j++) sliced.push(input[n * 60 + i * 10 + j]);
+  cases.push({ name: 'reshape and slice', builder: b2, outputs: [s], inputs: [input], expected: { data: sliced, shape: [2, 4, 7] } });
+
+  const b3 = new PlanBuilder();
+  const a3 = b3.input([2, 3, 4]);
+  const c3 = b3.input([2, 2, 4]);
+  const cat = b3.add(OpType.CONCAT, [a3, c3, a3], [-2]);
+  const va = ref.randomArray(24, next), vc = ref.randomArray(16, next);
+  const concatenated: number[] = [];
+  for (let n = 0; n < 2; n++) {
+    concatenated.push(...va.slice(n * 12, n * 12 + 12), ...vc.slice(n * 8, n * 8 + 8), ...va.slice(n * 12, n * 12 + 12));
+  }
+  cases.push({ name: 'concat middle axis', builder: b3, outputs: [cat], inputs: [va, vc], expected: { data: concatenated, shape: [2, 8, 4] } });
+
+  for (const axis of [1, -1]) {
+    const b4 = new PlanBuilder();
+    const x4 = b4.input([2, 3, 7]);
+    const y4 = b4.add(OpType.SOFTMAX, [x4], [axis]);
+    const v = ref.randomArray(42, next, -3, 3);
+    const out = new Float32Array(42);
+    const stride = axis === 1 ? 7 : 1;
+    const length = axis === 1 ? 3 : 7;
+    for (let n = 0; n < 2; n++)
+      for (let j = 0; j < (axis === 1 ? 7 : 3); j++) {
+        const base = axis === 1 ? n * 21 + j : n * 21 + j * 7;
+        let sum = 0;
+        for (let i = 0; i < length; i++) sum += Math.exp(v[base + i * stride]);
+        for (let i = 0; i < length; i++) out[base + i * stride] = Math.exp(v[base + i * stride]) / sum;
+      }
+    cases.push({ name: `softmax axis ${axis}`, builder: b4, outputs: [y4], inputs: [v], expected: { data: out, shape: [2, 3, 7] } });
+  }
+
+  const b5 = new PlanBuilder();
+  const x5 = b5.input([3, 128]);
+  const y5 = b5.add(OpType.L2_NORMALIZE, [x5], [f32(1e-10)]);
+  const v5 = ref.randomArray(384, next);
+  const out5 = new Float32Array(384);
+  for (let r5 = 0; r5 < 3; r5++) {
+    const row = v5.subarray(r5 * 128, r5 * 128 + 128);
+    const norm = Math.sqrt(row.reduce((acc, v) => acc + v * v, 0));
+    row.forEach((v, i) => (out5[r5 * 128 + i] = v / norm));
+  }
+  cases.push({ name: 'l2 normalize', builder: b5, outputs: [y5], inputs: [v5], expected: { data: out5, shape: [3, 128] } });
+
+  const b6 = new PlanBuilder();
+  const x6 = b6.input([1, 3, 3, 19]);
+  const scale = ref.randomArray(19, next), shift = ref.randomArray(19, next);
+  const y6 = b6.add(OpType.CHANNEL_AFFINE, [x6], [], [scale, shift]);
+  const v6 = ref.randomArray(171, next);
+  cases.push({
+    name: 'channel affine', builder: b6, outputs: [y6], inputs: [v6],
+    expected: { data: v6.map((v, i) => v * scale[i % 19] + shift[i % 19]), shape: [1, 3, 3, 19] },
+  });
+}
+
+{
+  // A small BlazeFace-like block: channel padding, depthwise conv, 1x1 conv, add, max pool.
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input([1, 16, 16, 24]);
+  const dwWeights = ref.randomArray(9 * 24, next);
+  const dw = b.add(OpType.CONV2D, [x], [3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 24, 24, Activation.NONE, f32(0), f32(0)],
+    [dwWeights, ref.randomArray(24, next)]);
+  const pw = b.add(OpType.CONV2D, [dw], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 28, Activation.NONE, f32(0), f32(0)],
+    [ref.randomArray(28 * 24, next), ref.randomArray(28, next)]);
+  const pooled = b.add(OpType.POOL2D, [x], [PoolKind.MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
+  const padded = b.add(OpType.PAD, [pooled], [0, 0, 0, 0, 0, 4, PadMode.CONSTANT, f32(0)]);
+  const sum = b.add(OpType.BINARY, [pw, padded], [BinaryKind.ADD, Activation.RELU, f32(0), f32(0), 0]);
+  cases.push({ name: 'blazeface block', builder: b, outputs: [sum, pw], inputs: [ref.randomArray(16 * 16 * 24, next)] });
+}
+
+for (const c of cases) {
+  test(`scalar ${c.name} matches reference`, () => {
+    const [out] = runWith('scalar', c);
+    if (!c.expected) return;
+    assert.equal(out.shape, c.expected.shape);
+    ref.assertClose(out.data, c.expected.data, 1e-4, c.name);
+  });
+  for (const isa of fastIsas) {
+    test(`${isa} ${c.name} matches scalar`, () => {
+      const scalar = runWith('scalar', c);
+      const fast = runWith(isa, c);
+      assert.is(fast.length, scalar.length);
+      for (let i = 0; i < scalar.length; i++) {
+        assert.equal(fast[i].shape, scalar[i].shape);
+        ref.assertClose(fast[i].data, scalar[i].data, 1e-4, `${isa} ${c.name} output ${i}`);
+      }
+    });
+  }
+}
+
+test('run resolves like runSync', async () => {
+  const c = cases[0];
+  const { words, weights } = encodePlan(c.builder.build(c.outputs));
+  const model = new binding.Model(words, weights);
+  const [sync] = model.runSync(c.inputs);
+  const results = await Promise.all([model.run(c.inputs), model.run(c.inputs), model.run(c.inputs)]);
+  for (const [out] of results) {
+    assert.equal(out.shape, sync.shape);
+    assert.equal(Array.from(out.data), Array.from(sync.data));
+  }
+});
+
+test('isa reports a supported set', () => {
+  assert.ok(isas.includes(binding.isa()));
+  assert.is(isas[isas.length - 1], 'scalar');
+});
+
+test.run();
