@@ -21,7 +21,7 @@ export type FaceApiKind = 'landmark68' | 'recognition';
 
 /** A face-api network as a plan whose first op normalises raw pixels. */
 export interface FaceApiModel extends ImportedModel {
-  /** What to feed: a size x size RGB crop with values 0..255, NHWC [1, size, size, 3]. */
+  /** Input format: a size x size RGB crop with values 0..255, NHWC [1, size, size, 3]. */
   input: { size: number; channels: 'RGB'; range: '0..255' };
   /** How to read output 0. */
   output: string;
@@ -157,8 +157,8 @@ function residual(net: FaceApiBuilder, x: TensorValue, prefix: string): TensorVa
 
 /**
  * face-api residualDown: the conv branch halves the size with a 'valid' 3x3 stride-2 conv.
- * The shortcut is a 2x2 average pool; face-api pads the conv branch with zeros at the
- * bottom and right when it comes out smaller, and pads the shortcut's channels with zeros.
+ * The shortcut is a 2x2 average pool. When the conv branch comes out smaller, face-api
+ * pads it with zeros at the bottom and right. It pads the shortcut's channels with zeros.
  */
 function residualDown(net: FaceApiBuilder, x: TensorValue, prefix: string, outC: number): TensorValue {
   let out = scaledConv(net, x, `${prefix}/conv1`, 3, outC, 2, 'valid', true);

@@ -110,7 +110,7 @@ export class LoweringBuilder {
     return value;
   }
 
-  /** The CONV2D or FULLY_CONNECTED op that wrote `value`, if any. */
+  /** Returns the CONV2D or FULLY_CONNECTED op that wrote `value`, if any. */
   layerOf(value: Value): MutableOp | undefined {
     if (value.kind !== 'tensor') return undefined;
     const op = this.producers.get(value.id);

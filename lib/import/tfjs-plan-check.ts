@@ -1,8 +1,9 @@
 // A slow, plain JavaScript executor of plans. The importer tests use it to check that a
 // lowered plan computes what the reference runtime computes, also where the native addon
-// is not built. It follows the op semantics documented in lib/plan.ts; RESIZE is missing.
+// is not built. It follows the op semantics documented in lib/plan.ts. RESIZE follows
+// TensorFlow's ResizeBilinear and ResizeNearestNeighbor index rules.
 
-import { Activation, BinaryKind, OpType, Plan, PlanOp, PadMode, PoolKind, UnaryKind } from '../plan';
+import { Activation, BinaryKind, OpType, PadMode, Plan, PlanOp, PoolKind, ResizeCoordinates, ResizeMode, UnaryKind } from '../plan';
 
 interface Tensor {
   data: Float32Array;
@@ -46,6 +47,7 @@ function conv2d(op: PlanOp, x: Tensor, outShape: number[]): Float32Array {
   const inPerGroup = inC / groups;
   const outPerGroup = outC / groups;
   const out = new Float32Array(size(outShape));
+
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
       for (let o = 0; o < outC; o++) {
@@ -147,6 +149,58 @@ function pool(op: PlanOp, x: Tensor, outShape: number[]): Float32Array {
   return out;
 }
 
+/** Source coordinate of output index `dst` for a resize from `inSize` to `outSize`. */
+function resizeSource(mode: number, dst: number, inSize: number, outSize: number): number {
+  if (mode === ResizeCoordinates.ALIGN_CORNERS) return outSize > 1 ? (dst * (inSize - 1)) / (outSize - 1) : 0;
+  const scale = inSize / outSize;
+  if (mode === ResizeCoordinates.HALF_PIXEL) return (dst + 0.5) * scale - 0.5;
+  if (mode === ResizeCoordinates.PYTORCH_HALF_PIXEL) return outSize > 1 ? (dst + 0.5) * scale - 0.5 : 0;
+  return dst * scale;
+}
+
+function resize(op: PlanOp, x: Tensor, outShape: number[]): Float32Array {
+  const [, , kind, mode] = [0, 1, 2, 3].map((i) => param(op, i));
+  const [, inH, inW, c] = x.shape;
+  const [, outH, outW] = outShape;
+  const out = new Float32Array(size(outShape));
+  const at = (y: number, xx: number, ch: number) => x.data[(y * inW + xx) * c + ch];
+
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      const sy = resizeSource(mode, oy, inH, outH);
+      const sx = resizeSource(mode, ox, inW, outW);
+      for (let ch = 0; ch < c; ch++) {
+        let value: number;
+        if (kind === ResizeMode.NEAREST) {
+          // TF rounds for align_corners and floors (after the half-pixel shift) otherwise.
+          const pick = (s: number, dst: number, inSize: number, outSize: number) => {
+            if (mode === ResizeCoordinates.ALIGN_CORNERS) return Math.round(s);
+            if (mode === ResizeCoordinates.HALF_PIXEL) return Math.floor((dst + 0.5) * (inSize / outSize));
+            return Math.floor(s);
+          };
+          const ny = Math.min(pick(sy, oy, inH, outH), inH - 1);
+          const nx = Math.min(pick(sx, ox, inW, outW), inW - 1);
+          value = at(ny, nx, ch);
+        } else {
+          const y0 = Math.floor(sy);
+          const x0 = Math.floor(sx);
+          const top = Math.max(y0, 0);
+          const bottom = Math.min(Math.ceil(sy), inH - 1);
+          const left = Math.max(x0, 0);
+          const right = Math.min(Math.ceil(sx), inW - 1);
+          const dy = sy - y0;
+          const dx = sx - x0;
+          const upper = at(top, left, ch) + (at(top, right, ch) - at(top, left, ch)) * dx;
+          const lower = at(bottom, left, ch) + (at(bottom, right, ch) - at(bottom, left, ch)) * dx;
+          value = upper + (lower - upper) * dy;
+        }
+        out[(oy * outW + ox) * c + ch] = value;
+      }
+    }
+  }
+  return out;
+}
+
 function pad(op: PlanOp, x: Tensor, outShape: number[]): Float32Array {
   const [top, , left, , before] = [0, 1, 2, 3, 4].map((i) => param(op, i));
   const mode = param(op, 6);
@@ -208,6 +262,8 @@ function outputShape(op: PlanOp, inputs: Tensor[]): number[] {
       shape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
       return shape;
     }
+    case OpType.RESIZE:
+      return [x.shape[0], param(op, 0), param(op, 1), x.shape[3]];
     case OpType.SLICE: {
       const rank = param(op, 0);
       return Array.from({ length: rank }, (_, i) => param(op, 1 + rank + i) - param(op, 1 + i));
@@ -259,7 +315,9 @@ function runOp(op: PlanOp, inputs: Tensor[]): Tensor {
         } else {
           const c = op.consts[0];
           lhs = x.data[i];
-          rhs = c.length === 1 ? c[0] : c.length === n ? c[i] : c[i % last];
+          if (c.length === 1) rhs = c[0];
+          else if (c.length === n) rhs = c[i];
+          else rhs = c[i % last];
         }
         const value = swap ? binary(kind, rhs, lhs) : binary(kind, lhs, rhs);
         data[i] = activate(act, a, b, value, 0);
@@ -276,6 +334,9 @@ function runOp(op: PlanOp, inputs: Tensor[]): Tensor {
       break;
     case OpType.POOL2D:
       data = pool(op, x, shape);
+      break;
+    case OpType.RESIZE:
+      data = resize(op, x, shape);
       break;
     case OpType.RESHAPE:
       data = x.data;

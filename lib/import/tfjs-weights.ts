@@ -90,7 +90,7 @@ function specByteLength(file: string, spec: WeightSpec): number {
   return elementCount(spec.shape) * STORED_BYTES[spec.dtype];
 }
 
-/** Decodes one weight from `bytes`, which holds exactly its stored bytes. */
+/** Decodes one weight from `bytes`, which contains exactly its stored bytes. */
 export function decodeWeight(spec: WeightSpec, bytes: Uint8Array): DecodedWeight {
   const count = elementCount(spec.shape);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

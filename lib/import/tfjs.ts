@@ -686,8 +686,14 @@ class GraphLowering {
 
   private lowerBinary(node: GraphNode, kind: BinaryKind): Value {
     if (node.op === 'BiasAdd') this.checkNhwc(node);
-    const pattern = kind === BinaryKind.ADD ? this.matchPrelu(node) : kind === BinaryKind.MUL ? this.matchL2Normalize(node) : null;
-    if (pattern) return pattern;
+    if (kind === BinaryKind.ADD) {
+      const prelu = this.matchPrelu(node);
+      if (prelu) return prelu;
+    }
+    if (kind === BinaryKind.MUL) {
+      const normalized = this.matchL2Normalize(node);
+      if (normalized) return normalized;
+    }
 
     const [a, b] = this.inputsOf(node);
     const shape = broadcastShape(a.shape, b.shape);
@@ -965,7 +971,9 @@ class GraphLowering {
     const alignCorners = Boolean(node.attr?.align_corners?.b);
     const halfPixel = Boolean(node.attr?.half_pixel_centers?.b);
     const mode = node.op === 'ResizeBilinear' ? ResizeMode.BILINEAR : ResizeMode.NEAREST;
-    const coordinates = alignCorners ? ResizeCoordinates.ALIGN_CORNERS : halfPixel ? ResizeCoordinates.HALF_PIXEL : ResizeCoordinates.ASYMMETRIC;
+    let coordinates = ResizeCoordinates.ASYMMETRIC;
+    if (alignCorners) coordinates = ResizeCoordinates.ALIGN_CORNERS;
+    else if (halfPixel) coordinates = ResizeCoordinates.HALF_PIXEL;
     // NOTE: TF nearest-neighbour with half_pixel_centers rounds where the plan's HALF_PIXEL
     // mode may floor; that combination has no reference test here.
     return this.builder.emit(OpType.RESIZE, [x], [outH, outW, mode, coordinates], [], [x.shape[0], outH, outW, x.shape[3]], node.name);
@@ -979,6 +987,7 @@ class GraphLowering {
     const starts: number[] = [];
     const ends: number[] = [];
     const keep: boolean[] = [];
+
     if (node.op === 'Slice') {
       const size = [...this.constInput(node, inputs[2], 'size').data];
       for (let i = 0; i < rank; i++) {
@@ -1004,6 +1013,7 @@ class GraphLowering {
         keep.push(!shrink);
       }
     }
+
     const sliced = ends.map((e, i) => e - starts[i]);
     const finalShape = sliced.filter((_, i) => keep[i]);
     if (x.kind === 'const') {
@@ -1022,6 +1032,7 @@ class GraphLowering {
       }
       return { kind: 'const', shape: finalShape, data };
     }
+
     const isWhole = starts.every((s, i) => s === 0 && ends[i] === x.shape[i]);
     const out = isWhole ? x : this.builder.emit(OpType.SLICE, [x], [rank, ...starts, ...ends], [], sliced, node.name);
     return this.reshapeTo(node, out, finalShape);
