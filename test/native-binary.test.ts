@@ -1,0 +1,100 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { native } from '../lib/native';
+import { random, randomArray } from './native-reference';
+
+const binding = native();
+const initialIsa = binding.isa();
+
+function popcount8(x: number): number {
+  let count = 0;
+  for (let v = x; v; v >>= 1) count += v & 1;
+  return count;
+}
+
+function hammingJs(a: Uint8Array, b: Uint8Array): number {
+  let total = 0;
+  for (let i = 0; i < a.length; i++) total += popcount8(a[i] ^ b[i]);
+  return total;
+}
+
+function randomBytes(length: number, next: () => number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = Math.floor(next() * 256);
+  return out;
+}
+
+test('packSigns sets bit i for x[i] > 0', () => {
+  const next = random(5);
+  for (const count of [0, 1, 63, 64, 65, 128, 200, 512]) {
+    const values = randomArray(count, next);
+    if (count > 3) {
+      values[0] = 0;
+      values[1] = -0;
+      values[2] = Number.NaN;
+    }
+    const packed = binding.packSigns(values);
+    assert.is(packed.length, Math.ceil(count / 64) * 8, `length for ${count}`);
+    for (let i = 0; i < packed.length * 8; i++) {
+      const bit = (packed[i >> 3] >> (i & 7)) & 1;
+      const expected = i < count && values[i] > 0 ? 1 : 0;
+      assert.is(bit, expected, `bit ${i} of ${count}`);
+    }
+  }
+});
+
+for (const isa of binding.supportedIsas()) {
+  test(`${isa} hamming equals JS popcount`, () => {
+    binding.setIsa(isa);
+    try {
+      const next = random(11);
+      for (let bytes = 8; bytes <= 520; bytes += 8) {
+        const a = randomBytes(bytes, next);
+        const b = randomBytes(bytes, next);
+        assert.is(binding.hamming(a, b), hammingJs(a, b), `${bytes} bytes`);
+      }
+      const ones = new Uint8Array(256).fill(0xff);
+      assert.is(binding.hamming(ones, new Uint8Array(256)), 2048);
+      assert.is(binding.hamming(ones, ones), 0);
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  });
+
+  test(`${isa} hammingMany equals hamming`, () => {
+    binding.setIsa(isa);
+    try {
+      const next = random(12);
+      const query = randomBytes(64, next);
+      const codes = randomBytes(64 * 37, next);
+      const distances = binding.hammingMany(query, codes, 37);
+      assert.instance(distances, Uint32Array);
+      assert.is(distances.length, 37);
+      for (let i = 0; i < 37; i++) assert.is(distances[i], hammingJs(query, codes.subarray(i * 64, i * 64 + 64)));
+      assert.is(binding.hammingMany(query, new Uint8Array(0), 0).length, 0);
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  });
+}
+
+test('hamming rejects mismatched codes', () => {
+  const expectCode = (fn: () => unknown, pattern: RegExp) => {
+    try {
+      fn();
+      assert.unreachable('expected an error');
+    } catch (error) {
+      assert.is((error as { code?: string }).code, 'INVALID_ARGUMENT');
+      assert.match((error as Error).message, pattern);
+    }
+  };
+  expectCode(() => binding.hamming(new Uint8Array(8), new Uint8Array(16)), /differ in length/);
+  expectCode(() => binding.hamming(new Uint8Array(12), new Uint8Array(12)), /multiple of 8/);
+  expectCode(() => binding.hamming(new Uint8Array(0), new Uint8Array(0)), /multiple of 8/);
+  expectCode(() => binding.hammingMany(new Uint8Array(8), new Uint8Array(24), 2), /expected count 2/);
+  expectCode(() => binding.hammingMany(new Uint8Array(8), new Uint8Array(24), 4), /count/);
+  expectCode(() => binding.packSigns([1, 2] as unknown as Float32Array), /Float32Array/);
+});
+
+test.run();
