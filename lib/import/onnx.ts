@@ -71,6 +71,9 @@ export class ImportContext {
   readonly readers = new Map<string, Array<onnx.INodeProto | 'output'>>();
   /** Nodes already lowered as part of an earlier node (fused activations, folded batch norms). */
   readonly fused = new Set<onnx.INodeProto>();
+  /** Layout conversions already added, keyed by source id and shape, so a value read twice converts once. */
+  private readonly plainCopies = new Map<string, TensorValue>();
+  private readonly nhwcCopies = new Map<string, TensorValue>();
 
   constructor(readonly file: string, readonly opset: number) {}
 
@@ -87,23 +90,31 @@ export class ImportContext {
   /** Returns the value in plain row-major order, adding a TRANSPOSE when it is stored NHWC. */
   toPlain(value: TensorValue, name?: string): TensorValue {
     if (!value.nhwc) return value;
+    const cached = this.plainCopies.get(`${value.id}:${value.shape}`);
+    if (cached) return cached;
     const s = value.shape;
     // With one channel or a 1x1 image, NHWC and NCHW order the data identically.
     const id = isLayoutFree(s)
       ? this.builder.add(OpType.RESHAPE, [value.id], [4, ...s], [], name)
       : this.builder.add(OpType.TRANSPOSE, [value.id], [4, 0, 3, 1, 2], [], name);
-    return { kind: 'tensor', id, shape: s.slice(), nhwc: false };
+    const plain: TensorValue = { kind: 'tensor', id, shape: s.slice(), nhwc: false };
+    this.plainCopies.set(`${value.id}:${value.shape}`, plain);
+    return plain;
   }
 
   /** Returns the rank-4 value stored NHWC, adding a TRANSPOSE when it is plain. */
   toNhwc(value: TensorValue, name?: string): TensorValue {
     if (value.nhwc) return value;
+    const cached = this.nhwcCopies.get(`${value.id}:${value.shape}`);
+    if (cached) return cached;
     const s = value.shape;
     if (s.length !== 4) throw new Error(`expected a rank-4 value for an NHWC op, got rank ${s.length}`);
     const id = isLayoutFree(s)
       ? this.builder.add(OpType.RESHAPE, [value.id], [4, s[0], s[2], s[3], s[1]], [], name)
       : this.builder.add(OpType.TRANSPOSE, [value.id], [4, 0, 2, 3, 1], [], name);
-    return { kind: 'tensor', id, shape: s.slice(), nhwc: true };
+    const nhwc: TensorValue = { kind: 'tensor', id, shape: s.slice(), nhwc: true };
+    this.nhwcCopies.set(`${value.id}:${value.shape}`, nhwc);
+    return nhwc;
   }
 
   /** Adds a RESHAPE of a plain value to `shape`, or returns the value when the shape is unchanged. */
