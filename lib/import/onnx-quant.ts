@@ -25,8 +25,8 @@ function quant(ctx: ImportContext, node: Node, label: string, value: Value | und
   return value;
 }
 
-function constant(ctx: ImportContext, node: Node, label: string, value: Value | undefined, what: string): ConstTensor {
-  if (!value || value.kind !== 'const') throw unsupportedOp(ctx.file, node.opType ?? '', label, `${what} must be a constant`);
+function constant(ctx: ImportContext, node: Node, label: string, value: Value | undefined, description: string): ConstTensor {
+  if (!value || value.kind !== 'const') throw unsupportedOp(ctx.file, node.opType ?? '', label, `${description} must be a constant`);
   return value.tensor;
 }
 
