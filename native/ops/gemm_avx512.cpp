@@ -4,9 +4,12 @@
 // Contract: as gemmScalar in gemm.cpp. Panels are read with aligned 512-bit loads
 // (64-byte aligned, 16 floats per k), A with broadcasts, C with masked unaligned stores
 // so a partial last panel never writes past column n.
-// Register blocking: up to 12 rows x 16 columns = 12 ZMM accumulators.
+// Register blocking: up to 8 rows x 32 columns = 16 ZMM accumulators.
 
 #include <immintrin.h>
+
+// GCC 12 reports the _mm512_undefined_ps inside _mm512_max_ps as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "../kernels.h"
 
@@ -17,7 +20,9 @@ void gemmAvx512(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b
 
 namespace {
 
-constexpr int64_t kTileRows = 12;
+// Up to 8 rows x 32 columns (two panels): 16 ZMM accumulators, 2 panel loads and 8
+// embedded broadcasts per k, so the loop issues fewer loads than FMAs.
+constexpr int64_t kTileRows = 8;
 constexpr int64_t kBlockRows = 96;
 
 inline __m512 activate16(__m512 x, int32_t kind, __m512 lo, __m512 hi, __m512 slope) {
@@ -34,54 +39,93 @@ inline __m512 activate16(__m512 x, int32_t kind, __m512 lo, __m512 hi, __m512 sl
   }
 }
 
-template <int MR>
-inline void tile(int64_t depth, const float* a, int64_t lda, const float* panel, const float* bias,
-                 const float* slopes, const ActParams& act, float* c, int64_t ldc, __mmask16 columns) {
-  __m512 acc[MR];
-  const __m512 b0 = _mm512_load_ps(bias);
-  for (int r = 0; r < MR; ++r) acc[r] = b0;
-  for (int64_t k = 0; k < depth; ++k) {
-    const __m512 w = _mm512_load_ps(panel + k * 16);
-    for (int r = 0; r < MR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + k]), w, acc[r]);
+struct TileArgs {
+  int64_t depth;
+  const float* a;
+  int64_t lda;
+  const float* panel0;
+  const float* panel1;  // the next panel when the tile is 32 columns wide
+  const float* bias;    // 16 or 32 floats
+  const float* slopes;  // like bias, for PRELU
+  float* c;
+  int64_t ldc;
+  __mmask16 mask0, mask1;
+};
+
+template <int MR, int NP>
+void tile(const TileArgs& t, const ActParams& act) {
+  __m512 acc0[MR], acc1[MR];
+  const __m512 bias0 = _mm512_load_ps(t.bias);
+  const __m512 bias1 = NP == 2 ? _mm512_load_ps(t.bias + 16) : bias0;
+  for (int r = 0; r < MR; ++r) {
+    acc0[r] = bias0;
+    if (NP == 2) acc1[r] = bias1;
+  }
+  const float* a = t.a;
+  const int64_t lda = t.lda;
+  for (int64_t k = 0; k < t.depth; ++k) {
+    const __m512 w0 = _mm512_load_ps(t.panel0 + k * 16);
+    const __m512 w1 = NP == 2 ? _mm512_load_ps(t.panel1 + k * 16) : w0;
+    for (int r = 0; r < MR; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r * lda + k]);
+      acc0[r] = _mm512_fmadd_ps(x, w0, acc0[r]);
+      if (NP == 2) acc1[r] = _mm512_fmadd_ps(x, w1, acc1[r]);
+    }
   }
   if (act.kind != 0 && act.kind != 5) {
     const __m512 lo = _mm512_set1_ps(act.a);
     const __m512 hi = _mm512_set1_ps(act.b);
-    const __m512 slope = act.kind == 3 ? _mm512_load_ps(slopes) : lo;
-    for (int r = 0; r < MR; ++r) acc[r] = activate16(acc[r], act.kind, lo, hi, slope);
+    const __m512 slope0 = act.kind == 3 ? _mm512_load_ps(t.slopes) : lo;
+    const __m512 slope1 = act.kind == 3 && NP == 2 ? _mm512_load_ps(t.slopes + 16) : slope0;
+    for (int r = 0; r < MR; ++r) {
+      acc0[r] = activate16(acc0[r], act.kind, lo, hi, slope0);
+      if (NP == 2) acc1[r] = activate16(acc1[r], act.kind, lo, hi, slope1);
+    }
   }
-  for (int r = 0; r < MR; ++r) _mm512_mask_storeu_ps(c + r * ldc, columns, acc[r]);
+  for (int r = 0; r < MR; ++r) {
+    _mm512_mask_storeu_ps(t.c + r * t.ldc, t.mask0, acc0[r]);
+    if (NP == 2) _mm512_mask_storeu_ps(t.c + r * t.ldc + 16, t.mask1, acc1[r]);
+  }
 }
 
-template <int MR>
-void tileFn(int64_t depth, const float* a, int64_t lda, const float* panel, const float* bias, const float* slopes,
-            const ActParams& act, float* c, int64_t ldc, __mmask16 columns) {
-  tile<MR>(depth, a, lda, panel, bias, slopes, act, c, ldc, columns);
-}
+using TileFn = void (*)(const TileArgs&, const ActParams&);
 
-using TileFn = void (*)(int64_t, const float*, int64_t, const float*, const float*, const float*, const ActParams&,
-                        float*, int64_t, __mmask16);
-
-const TileFn kTiles[kTileRows + 1] = {
-    nullptr,    tileFn<1>, tileFn<2>, tileFn<3>,  tileFn<4>,  tileFn<5>,  tileFn<6>,
-    tileFn<7>,  tileFn<8>, tileFn<9>, tileFn<10>, tileFn<11>, tileFn<12>,
+const TileFn kTiles[2][kTileRows + 1] = {
+    {nullptr, tile<1, 1>, tile<2, 1>, tile<3, 1>, tile<4, 1>, tile<5, 1>, tile<6, 1>, tile<7, 1>, tile<8, 1>},
+    {nullptr, tile<1, 2>, tile<2, 2>, tile<3, 2>, tile<4, 2>, tile<5, 2>, tile<6, 2>, tile<7, 2>, tile<8, 2>},
 };
+
+__mmask16 columnMask(int64_t columns) {
+  if (columns >= 16) return 0xffff;
+  if (columns <= 0) return 0;
+  return static_cast<__mmask16>((1u << columns) - 1u);
+}
 
 }  // namespace
 
 void gemmAvx512(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
                 int64_t ldc) {
+  const int64_t panelFloats = b.k * 16;
   for (int64_t block = 0; block < rows; block += kBlockRows) {
     const int64_t blockEnd = block + kBlockRows < rows ? block + kBlockRows : rows;
-    for (int64_t p = 0; p < b.panelCount; ++p) {
-      const float* panel = b.panels + p * b.k * 16;
+    for (int64_t p = 0; p < b.panelCount; p += 2) {
+      const int np = p + 1 < b.panelCount ? 2 : 1;
       const int64_t column = p * 16;
-      const int64_t columns = b.n - column < 16 ? b.n - column : 16;
-      const __mmask16 mask = static_cast<__mmask16>((1u << columns) - 1u);
-      const float* slopes = b.slopes ? b.slopes + column : nullptr;
+      TileArgs t;
+      t.depth = b.k;
+      t.lda = lda;
+      t.ldc = ldc;
+      t.panel0 = b.panels + p * panelFloats;
+      t.panel1 = np == 2 ? t.panel0 + panelFloats : nullptr;
+      t.bias = b.bias + column;
+      t.slopes = b.slopes ? b.slopes + column : nullptr;
+      t.mask0 = columnMask(b.n - column);
+      t.mask1 = columnMask(b.n - column - 16);
       for (int64_t m = block; m < blockEnd; m += kTileRows) {
         const int64_t count = blockEnd - m < kTileRows ? blockEnd - m : kTileRows;
-        kTiles[count](b.k, a + m * lda, lda, panel, b.bias + column, slopes, act, c + m * ldc + column, ldc, mask);
+        t.a = a + m * lda;
+        t.c = c + m * ldc + column;
+        kTiles[np - 1][count](t, act);
       }
     }
   }
