@@ -72,6 +72,7 @@
           "target_name": "facebits_avx512",
           "type": "static_library",
           "sources": [
+            "native/ops/conv2d_avx512.cpp",
             "native/ops/gemm_avx512.cpp",
             "native/ops/kernels_avx512.cpp"
           ],

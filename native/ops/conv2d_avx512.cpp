@@ -1,0 +1,139 @@
+// AVX-512F depthwise convolution, vectorised over channels (compiled with -mavx512f
+// -mavx512bw -mavx512vl -mavx2 -mfma).
+//
+// Contract: as depthwiseAvx2 (conv2d_avx2.cpp): input NHWC [n, h, w, c], weights
+// [kh][kw][c], bias [c], output NHWC [n, oh, ow, c], any alignment. The last c % 16
+// channels use masked loads and stores, which never touch memory past the mask.
+// Two horizontally adjacent output pixels with the same valid kernel columns share
+// each weight load, so the inner loop issues 3 loads per 2 FMAs instead of 2 per 1.
+
+#include <immintrin.h>
+#include <math.h>
+
+#include "../kernels.h"
+
+// GCC 12 reports the _mm512_undefined_ps inside _mm512_max_ps as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace facebits {
+
+void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
+                     const ActParams& act, float* output);
+
+namespace {
+
+inline __m512 activate16(__m512 x, const ActParams& act, const float* slopes, __mmask16 mask) {
+  const __m512 zero = _mm512_setzero_ps();
+  switch (act.kind) {
+    case 1: return _mm512_max_ps(x, zero);
+    case 2: return _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(act.a)), _mm512_set1_ps(act.b));
+    case 3: {
+      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
+      return _mm512_mask_mul_ps(x, negative, x, _mm512_maskz_loadu_ps(mask, slopes));
+    }
+    case 4: {
+      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
+      return _mm512_mask_mul_ps(x, negative, x, _mm512_set1_ps(act.a));
+    }
+    case 5: {
+      alignas(64) float v[16];
+      _mm512_store_ps(v, x);
+      for (int i = 0; i < 16; ++i) v[i] = 1.0f / (1.0f + expf(-v[i]));
+      return _mm512_load_ps(v);
+    }
+    default: return x;
+  }
+}
+
+struct Window {
+  int64_t begin, end;
+};
+
+// Kernel taps [begin, end) whose input index origin + tap * dilation lies in [0, size).
+inline Window validTaps(int64_t origin, int64_t taps, int64_t dilation, int64_t size) {
+  Window w{0, taps};
+  while (w.begin < w.end && origin + w.begin * dilation < 0) ++w.begin;
+  while (w.end > w.begin && origin + (w.end - 1) * dilation >= size) --w.end;
+  return w;
+}
+
+// Computes `pixels` (1 or 2) output pixels, `xStride` floats apart in the input, for the
+// channels [ch, ch + 16 * blocks) under masks.
+template <int PIXELS, int BLOCKS>
+inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0, Window kx,
+                       const float* weights, const float* bias, const ActParams& act, float* out, int64_t ch,
+                       __mmask16 lastMask) {
+  const int64_t c = g.c;
+  const int64_t xStride = g.sw * c;
+  __m512 acc[PIXELS][BLOCKS];
+  for (int b = 0; b < BLOCKS; ++b) {
+    const __mmask16 m = b == BLOCKS - 1 ? lastMask : 0xffff;
+    const __m512 v = _mm512_maskz_loadu_ps(m, bias + ch + 16 * b);
+    for (int p = 0; p < PIXELS; ++p) acc[p][b] = v;
+  }
+  for (int64_t i = ky.begin; i < ky.end; ++i) {
+    const float* row = image + (y0 + i * g.dh) * g.w * c + ch;
+    const float* wrow = weights + i * g.kw * c + ch;
+    for (int64_t j = kx.begin; j < kx.end; ++j) {
+      const float* in = row + (x0 + j * g.dw) * c;
+      const float* w = wrow + j * c;
+      for (int b = 0; b < BLOCKS; ++b) {
+        const __mmask16 m = b == BLOCKS - 1 ? lastMask : 0xffff;
+        const __m512 wv = _mm512_maskz_loadu_ps(m, w + 16 * b);
+        for (int p = 0; p < PIXELS; ++p) {
+          acc[p][b] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, in + p * xStride + 16 * b), wv, acc[p][b]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < PIXELS; ++p) {
+    for (int b = 0; b < BLOCKS; ++b) {
+      const __mmask16 m = b == BLOCKS - 1 ? lastMask : 0xffff;
+      const float* s = act.slopes ? act.slopes + ch + 16 * b : nullptr;
+      _mm512_mask_storeu_ps(out + p * c + ch + 16 * b, m, activate16(acc[p][b], act, s, m));
+    }
+  }
+}
+
+template <int PIXELS>
+inline void pixels(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0, Window kx,
+                   const float* weights, const float* bias, const ActParams& act, float* out) {
+  int64_t ch = 0;
+  for (; ch + 64 <= g.c; ch += 64) pixelBlock<PIXELS, 4>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, 0xffff);
+  for (; ch < g.c; ch += 16) {
+    const int64_t left = g.c - ch;
+    const __mmask16 mask = left >= 16 ? 0xffff : static_cast<__mmask16>((1u << left) - 1u);
+    pixelBlock<PIXELS, 1>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, mask);
+  }
+}
+
+}  // namespace
+
+void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
+                     const ActParams& act, float* output) {
+  for (int64_t n = 0; n < g.n; ++n) {
+    const float* image = input + n * g.h * g.w * g.c;
+    for (int64_t oy = 0; oy < g.oh; ++oy) {
+      const int64_t y0 = oy * g.sh - g.padTop;
+      const Window ky = validTaps(y0, g.kh, g.dh, g.h);
+      float* outRow = output + (n * g.oh + oy) * g.ow * g.c;
+      int64_t ox = 0;
+      while (ox < g.ow) {
+        const int64_t x0 = ox * g.sw - g.padLeft;
+        const Window kx = validTaps(x0, g.kw, g.dw, g.w);
+        if (ox + 1 < g.ow) {
+          const Window next = validTaps(x0 + g.sw, g.kw, g.dw, g.w);
+          if (next.begin == kx.begin && next.end == kx.end) {
+            pixels<2>(g, image, y0, ky, x0, kx, weights, bias, act, outRow + ox * g.c);
+            ox += 2;
+            continue;
+          }
+        }
+        pixels<1>(g, image, y0, ky, x0, kx, weights, bias, act, outRow + ox * g.c);
+        ox += 1;
+      }
+    }
+  }
+}
+
+}  // namespace facebits
