@@ -320,13 +320,16 @@ Napi::Value packSignsJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
-uint64_t hammingDispatch(const uint8_t* a, const uint8_t* b, size_t bytes) {
+using HammingFn = uint64_t (*)(const uint8_t* a, const uint8_t* b, size_t bytes);
+
+// Picks the Hamming kernel of the current kernel set; the AVX-512 set implies VPOPCNTDQ.
+HammingFn hammingKernel() {
   const std::string name = currentKernels().name;
 #if FACEBITS_BINARY_X86
-  if (name == "avx512") return binary::hammingAvx512(a, b, bytes);
-  if (name == "avx2") return binary::hammingAvx2(a, b, bytes);
+  if (name == "avx512") return binary::hammingAvx512;
+  if (name == "avx2") return binary::hammingAvx2;
 #endif
-  return binary::hammingSerial(a, b, bytes);
+  return binary::hammingSerial;
 }
 
 void checkCodeLength(Napi::Env env, size_t length, const char* name) {
@@ -344,7 +347,7 @@ Napi::Value hammingJs(const Napi::CallbackInfo& info) {
     throw invalidArgument(info.Env(), "Codes differ in length: a has " + std::to_string(a.ElementLength()) + " bytes, b has " +
                                           std::to_string(b.ElementLength()));
   }
-  return Napi::Number::New(info.Env(), static_cast<double>(hammingDispatch(a.Data(), b.Data(), a.ElementLength())));
+  return Napi::Number::New(info.Env(), static_cast<double>(hammingKernel()(a.Data(), b.Data(), a.ElementLength())));
 }
 
 Napi::Value hammingManyJs(const Napi::CallbackInfo& info) {
@@ -358,8 +361,9 @@ Napi::Value hammingManyJs(const Napi::CallbackInfo& info) {
                                           std::to_string(count) + " x " + std::to_string(bytes) + " bytes");
   }
   Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), static_cast<size_t>(count));
+  const HammingFn hamming = hammingKernel();
   for (int64_t i = 0; i < count; ++i) {
-    out[i] = static_cast<uint32_t>(hammingDispatch(query.Data(), codes.Data() + i * bytes, bytes));
+    out[i] = static_cast<uint32_t>(hamming(query.Data(), codes.Data() + i * bytes, bytes));
   }
   return out;
 }

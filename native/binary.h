@@ -9,7 +9,7 @@
 //   avx2       nibble lookup table with VPSHUFB, byte sums with VPSADBW
 //   avx512     VPOPCNTQ (AVX-512 VPOPCNTDQ) on 512-bit words, masked tail
 // The SIMD functions carry target attributes, so this header compiles in a baseline
-// translation unit; callers pick one from cpu feature flags (see cpu.cpp).
+// translation unit. Callers pick one from the CPU feature flags (see cpu.cpp).
 #pragma once
 
 #include <cstddef>

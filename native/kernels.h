@@ -20,9 +20,9 @@ struct ActParams {
 };
 
 // Pre-packed right-hand side of C = A x B, B being K x N.
-// Panel p holds columns [16p, 16p + 16) as K rows of 16 floats, zero-padded past N.
-// bias and slopes (PReLU, per column) have panelCount * 16 floats, zero-padded; panel data
-// is 64-byte aligned. GEMM kernels take PReLU slopes from here, not from ActParams.
+// Panel p contains columns [16p, 16p + 16) as K rows of 16 floats, zero-padded past N.
+// bias and slopes (PReLU, per column) have panelCount * 16 floats, zero-padded. Panel
+// data is 64-byte aligned. GEMM kernels take PReLU slopes from here, not from ActParams.
 constexpr int64_t kPanelWidth = 16;
 struct PackedMatrix {
   const float* panels = nullptr;

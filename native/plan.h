@@ -1,5 +1,5 @@
-// The execution plan as the C++ core sees it. Every constant mirrors lib/plan.ts,
-// which documents the word layout; keep the two files in step.
+// The execution plan in C++. Every constant mirrors lib/plan.ts, which documents the
+// word layout, so a change to one file needs the same change in the other.
 #pragma once
 
 #include <cstddef>

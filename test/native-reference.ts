@@ -39,7 +39,11 @@ export function activate(x: number, act: Act, channel: number): number {
     case Activation.NONE: return x;
     case Activation.RELU: return Math.max(x, 0);
     case Activation.CLIP: return Math.min(Math.max(x, act.a ?? 0), act.b ?? 0);
-    case Activation.PRELU: return x >= 0 ? x : x * act.slopes![act.slopes!.length === 1 ? 0 : channel];
+    case Activation.PRELU: {
+      const slopes = act.slopes!;
+      const slope = slopes.length === 1 ? slopes[0] : slopes[channel];
+      return x >= 0 ? x : x * slope;
+    }
     case Activation.LEAKY_RELU: return x >= 0 ? x : x * (act.a ?? 0);
     case Activation.SIGMOID: return 1 / (1 + Math.exp(-x));
   }

@@ -6,7 +6,7 @@ import { Activation, encodePlan, f32, OpType, PLAN_MAGIC, PlanBuilder } from '..
 
 const binding = native();
 
-/** A valid plan: 3x3 conv then global average pool, input [1, 6, 6, 3]. */
+/** Builds a valid plan: 3x3 conv then global average pool, input [1, 6, 6, 3]. */
 function validPlan() {
   const b = new PlanBuilder();
   const x = b.input([1, 6, 6, 3]);

@@ -57,8 +57,8 @@ inline Window validTaps(int64_t origin, int64_t taps, int64_t dilation, int64_t 
   return w;
 }
 
-// Computes `pixels` (1 or 2) output pixels, `xStride` floats apart in the input, for the
-// channels [ch, ch + 16 * blocks) under masks.
+// Computes PIXELS (1 or 2) horizontally adjacent output pixels for the channels
+// [ch, ch + 16 * BLOCKS). lastMask selects the valid lanes of the last block.
 template <int PIXELS, int BLOCKS>
 inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0, Window kx,
                        const float* weights, const float* bias, const ActParams& act, float* out, int64_t ch,

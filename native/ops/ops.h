@@ -38,7 +38,7 @@ void conv2dReference(const ConvGeometry& g, const float* input, const float* wei
 void depthwiseScalar(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                      const ActParams& act, float* output);
 // Fast path: im2col into `scratch` (conv2dScratchFloats floats) and the table's GEMM.
-// packed holds one PackedMatrix per group.
+// packed has one PackedMatrix per group.
 int64_t conv2dScratchFloats(const ConvGeometry& g);
 void conv2dPacked(const KernelTable& k, const ConvGeometry& g, const float* input, const PackedMatrix* packed,
                   const ActParams& act, float* scratch, float* output);

@@ -1,8 +1,8 @@
 // POOL2D scalar kernel.
 //
 // Contract: input NHWC [n, h, w, c], output NHWC [n, oh, ow, c], any alignment.
-// Global pooling (kh = kw = 0) reduces h and w to 1. Padded cells never win a max pool;
-// an average divides by kh * kw when countIncludePad is set, otherwise by the number of
+// Global pooling (kh = kw = 0) reduces h and w to 1. Padded cells never win a max pool.
+// An average divides by kh * kw when countIncludePad is set, otherwise by the number of
 // real cells in the window.
 
 #include <algorithm>
