@@ -363,7 +363,7 @@ Napi::Value hammingManyJs(const Napi::CallbackInfo& info) {
   Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), static_cast<size_t>(count));
   const HammingFn hamming = hammingKernel();
   for (int64_t i = 0; i < count; ++i) {
-    out[i] = static_cast<uint32_t>(hamming(query.Data(), codes.Data() + i * bytes, bytes));
+    out.Data()[i] = static_cast<uint32_t>(hamming(query.Data(), codes.Data() + i * bytes, bytes));
   }
   return out;
 }

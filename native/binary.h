@@ -97,7 +97,11 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static inline uint64_t hammin
     const __m512i x = _mm512_xor_si512(_mm512_maskz_loadu_epi64(mask, a + i), _mm512_maskz_loadu_epi64(mask, b + i));
     sums = _mm512_add_epi64(sums, _mm512_popcnt_epi64(x));
   }
-  return static_cast<uint64_t>(_mm512_reduce_add_epi64(sums));
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, sums);
+  uint64_t total = 0;
+  for (int lane = 0; lane < 8; ++lane) total += lanes[lane];
+  return total;
 }
 
 // endregion
