@@ -75,6 +75,9 @@ convCase('depthwise 3x3 stride 2', [1, 11, 12, 64], conv(3, 2, 1, 64, 64), relu)
 convCase('depthwise 5x5 dilated', [1, 14, 14, 40], conv(5, 1, 2, 40, 40, 2), { kind: Activation.CLIP, a: -0.2, b: 0.3 });
 convCase('depthwise 7x7 valid', [1, 7, 7, 64], conv(7, 1, 0, 64, 64), { kind: Activation.NONE });
 convCase('depthwise sigmoid odd', [1, 5, 5, 11], conv(3, 1, 1, 11, 11), { kind: Activation.SIGMOID });
+convCase('depthwise 57 channels', [1, 6, 7, 57], conv(3, 1, 1, 57, 57), relu);
+convCase('depthwise 80 channels stride 2', [1, 9, 9, 80], { ...conv(3, 2, 0, 80, 80), pb: 1, pr: 1 }, { kind: Activation.LEAKY_RELU, a: 0.2 });
+convCase('depthwise 5x5 blazeface', [1, 16, 16, 24], { ...conv(5, 1, 2, 24, 24) }, { kind: Activation.NONE });
 
 function fcCase(name: string, shape: number[], outF: number, act: ref.Act) {
   const next = ref.random(seed++);

@@ -100,10 +100,16 @@ inline void pixels(const ConvGeometry& g, const float* image, int64_t y0, Window
                    const float* weights, const float* bias, const ActParams& act, float* out) {
   int64_t ch = 0;
   for (; ch + 64 <= g.c; ch += 64) pixelBlock<PIXELS, 4>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, 0xffff);
-  for (; ch < g.c; ch += 16) {
-    const int64_t left = g.c - ch;
-    const __mmask16 mask = left >= 16 ? 0xffff : static_cast<__mmask16>((1u << left) - 1u);
-    pixelBlock<PIXELS, 1>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, mask);
+  const int64_t left = g.c - ch;
+  if (left == 0) return;
+  // The remaining 1 to 63 channels take one pass over the taps with up to 4 blocks.
+  const int64_t tail = left % 16;
+  const __mmask16 mask = tail == 0 ? 0xffff : static_cast<__mmask16>((1u << tail) - 1u);
+  switch ((left + 15) / 16) {
+    case 1: pixelBlock<PIXELS, 1>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, mask); break;
+    case 2: pixelBlock<PIXELS, 2>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, mask); break;
+    case 3: pixelBlock<PIXELS, 3>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, mask); break;
+    default: pixelBlock<PIXELS, 4>(g, image, y0, ky, x0, kx, weights, bias, act, out, ch, mask); break;
   }
 }
 
