@@ -284,11 +284,7 @@ void Model::execute(size_t index, float** tensors, float* scratch, const KernelT
         std::swap(a, b);
         std::swap(shapeA, shapeB);
       }
-      binaryBroadcast(k, param(op, 0), a, *shapeA, b, *shapeB, out, outShape);
-      if (c.act.kind != 0) {
-        const int64_t channels = outShape.dims[outShape.rank - 1];
-        k.activation(out, outShape.size() / channels, channels, c.act);
-      }
+      binaryBroadcast(k, param(op, 0), a, *shapeA, b, *shapeB, out, outShape, c.act);
       return;
     }
     case OpType::UNARY:

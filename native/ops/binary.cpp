@@ -42,7 +42,7 @@ void alignDims(const Shape& s, int64_t* dims) {
 }  // namespace
 
 void binaryBroadcast(const KernelTable& k, int32_t kind, const float* a, const Shape& shapeA, const float* b,
-                     const Shape& shapeB, float* out, const Shape& shapeOut) {
+                     const Shape& shapeB, float* out, const Shape& shapeOut, const ActParams& act) {
   int64_t da[kMaxRank], db[kMaxRank], dout[kMaxRank];
   alignDims(shapeA, da);
   alignDims(shapeB, db);
@@ -89,6 +89,7 @@ void binaryBroadcast(const KernelTable& k, int32_t kind, const float* a, const S
           const int64_t offsetA = i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3];
           const int64_t offsetB = i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3];
           k.binary(kind, a + offsetA, innerA, b + offsetB, innerB, dst, inner);
+          if (act.kind != 0) k.activation(dst, 1, inner, act);
           dst += inner;
         }
       }

@@ -53,9 +53,10 @@ void poolScalar(const PoolGeometry& g, const float* input, float* output);
 // binary.cpp
 void binaryScalar(int32_t kind, const float* a, int64_t strideA, const float* b, int64_t strideB, float* out,
                   int64_t count);
-// NumPy-broadcast a (kind) b into out, shapes right-aligned to the output shape.
+// NumPy-broadcast a (kind) b into out, shapes right-aligned to the output shape, then
+// act on each chunk while it is in cache. act must not be PRELU (no channel index).
 void binaryBroadcast(const KernelTable& k, int32_t kind, const float* a, const Shape& shapeA, const float* b,
-                     const Shape& shapeB, float* out, const Shape& shapeOut);
+                     const Shape& shapeB, float* out, const Shape& shapeOut, const ActParams& act);
 
 // unary.cpp
 void activationScalar(float* data, int64_t rows, int64_t channels, const ActParams& act);
