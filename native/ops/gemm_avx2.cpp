@@ -1,7 +1,8 @@
 // AVX2 + FMA GEMM micro-kernel over packed panels (compiled with -mavx2 -mfma).
 //
 // Contract: as gemmScalar in gemm.cpp. A is read with unaligned broadcasts, panels with
-// aligned 256-bit loads (64-byte aligned, 16 floats per k), C with unaligned stores.
+// aligned 256-bit loads (64-byte aligned, 16 floats per k), C with unaligned stores
+// (masked for a partial last panel, so nothing past column n is written).
 // Register blocking: up to 6 rows x 16 columns = 12 YMM accumulators, 2 YMM for the
 // panel row and 1 for the broadcast A value. Bias and the activation are applied in
 // registers before the store; SIGMOID is left to the caller.
@@ -34,12 +35,21 @@ inline __m256 activate8(__m256 x, int32_t kind, __m256 lo, __m256 hi, __m256 slo
   }
 }
 
+inline __m256i columnMask(int64_t columns) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const int clamped = columns < 0 ? 0 : (columns > 8 ? 8 : static_cast<int>(columns));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(clamped), index);
+}
+
+// The r loops are unrolled explicitly so GCC keeps the accumulators in registers instead
+// of mirroring them on the stack every k step.
 template <int MR>
 inline void tile(int64_t depth, const float* a, int64_t lda, const float* panel, const float* bias,
                  const float* slopes, const ActParams& act, float* c, int64_t ldc, int64_t columns) {
   __m256 acc0[MR], acc1[MR];
   const __m256 bias0 = _mm256_load_ps(bias);
   const __m256 bias1 = _mm256_load_ps(bias + 8);
+#pragma GCC unroll 6
   for (int r = 0; r < MR; ++r) {
     acc0[r] = bias0;
     acc1[r] = bias1;
@@ -47,6 +57,7 @@ inline void tile(int64_t depth, const float* a, int64_t lda, const float* panel,
   for (int64_t k = 0; k < depth; ++k) {
     const __m256 w0 = _mm256_load_ps(panel + k * 16);
     const __m256 w1 = _mm256_load_ps(panel + k * 16 + 8);
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       const __m256 x = _mm256_broadcast_ss(a + r * lda + k);
       acc0[r] = _mm256_fmadd_ps(x, w0, acc0[r]);
@@ -61,23 +72,26 @@ inline void tile(int64_t depth, const float* a, int64_t lda, const float* panel,
       s0 = _mm256_load_ps(slopes);
       s1 = _mm256_load_ps(slopes + 8);
     }
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       acc0[r] = activate8(acc0[r], act.kind, lo, hi, s0);
       acc1[r] = activate8(acc1[r], act.kind, lo, hi, s1);
     }
   }
   if (columns == 16) {
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       _mm256_storeu_ps(c + r * ldc, acc0[r]);
       _mm256_storeu_ps(c + r * ldc + 8, acc1[r]);
     }
     return;
   }
-  alignas(32) float buffer[16];
+  const __m256i mask0 = columnMask(columns);
+  const __m256i mask1 = columnMask(columns - 8);
+#pragma GCC unroll 6
   for (int r = 0; r < MR; ++r) {
-    _mm256_store_ps(buffer, acc0[r]);
-    _mm256_store_ps(buffer + 8, acc1[r]);
-    for (int64_t j = 0; j < columns; ++j) c[r * ldc + j] = buffer[j];
+    _mm256_maskstore_ps(c + r * ldc, mask0, acc0[r]);
+    _mm256_maskstore_ps(c + r * ldc + 8, mask1, acc1[r]);
   }
 }
 
