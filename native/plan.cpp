@@ -190,7 +190,13 @@ Shape inferConv(const OpChecker& c) {
            std::to_string(paddedH) + "x" + std::to_string(paddedW));
   }
   c.checkActivation(12, 2, outC);
-  c.expectConstLength(0, outC * kh * kw * (inC / groups), "weights [outC][kh][kw][inC/groups]");
+  // kh * kw can reach 2^62, so the weight count is multiplied with an overflow check.
+  int64_t weightCount = 0;
+  if (__builtin_mul_overflow(outC, kh, &weightCount) || __builtin_mul_overflow(weightCount, kw, &weightCount) ||
+      __builtin_mul_overflow(weightCount, inC / groups, &weightCount)) {
+    c.fail("weight count outC x kh x kw x inC/groups overflows");
+  }
+  c.expectConstLength(0, weightCount, "weights [outC][kh][kw][inC/groups]");
   int64_t biasLength = c.op().consts[1].length;
   if (biasLength != 0 && biasLength != outC) {
     c.fail("bias has " + std::to_string(biasLength) + " floats; expected 0 or " + std::to_string(outC));

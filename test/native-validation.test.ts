@@ -119,6 +119,8 @@ test('wrong param count and bad shapes name the op', () => {
     [OpType.CONV2D, [1, 5, 5, 3], [3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 0, f32(0), f32(0)], [], /not divisible by groups/],
     [OpType.CONV2D, [5, 5, 3], [3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 2, 0, f32(0), f32(0)], [], /expected rank 4/],
     [OpType.CONV2D, [1, 2, 2, 3], [5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 2, 0, f32(0), f32(0)], [], /larger than the padded input/],
+    [OpType.CONV2D, [1, 1, 1, 3], [2 ** 30, 2 ** 30, 1, 1, 1, 1, 2 ** 30, 2 ** 30, 0, 0, 1, 2 ** 30, 0, f32(0), f32(0)],
+      [new Float32Array(0), new Float32Array(0)], /overflows/],
     [OpType.FULLY_CONNECTED, [2, 8], [4, 9, f32(0), f32(0)], [], /activation is 9/],
     [OpType.BINARY, [2, 8], [0, 0, f32(0), f32(0), 0], [new Float32Array(3)], /constant operand has 3 floats/],
     [OpType.POOL2D, [1, 4, 4, 2], [0, 2, 2, 1, 1, 2, 0, 0, 0, 0], [], /padding must be smaller/],
