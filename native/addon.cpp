@@ -322,12 +322,13 @@ Napi::Value packSignsJs(const Napi::CallbackInfo& info) {
 
 using HammingFn = uint64_t (*)(const uint8_t* a, const uint8_t* b, size_t bytes);
 
-// Picks the Hamming kernel of the current kernel set; the AVX-512 set implies VPOPCNTDQ.
+// Picks the Hamming kernel of the current kernel set. The AVX-512 set falls back to the
+// AVX2 kernel on CPUs without VPOPCNTDQ (Skylake-SP and Cascade Lake, for example).
 HammingFn hammingKernel() {
   const std::string name = currentKernels().name;
 #if FACEBITS_BINARY_X86
-  if (name == "avx512") return binary::hammingAvx512;
-  if (name == "avx2") return binary::hammingAvx2;
+  if (name == "avx512" && hasAvx512Popcount()) return binary::hammingAvx512;
+  if (name == "avx512" || name == "avx2") return binary::hammingAvx2;
 #endif
   return binary::hammingSerial;
 }

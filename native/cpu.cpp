@@ -21,6 +21,7 @@ namespace {
 struct Features {
   bool avx2 = false;
   bool avx512 = false;
+  bool avx512Popcount = false;
 };
 
 #if FACEBITS_X86
@@ -50,20 +51,26 @@ Features detect() {
   const bool avx512vl = ebx & (1u << 31);
   const bool vpopcntdq = ecx & (1u << 14);
   f.avx2 = avx2 && fma && ymmState;
-  f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && vpopcntdq && zmmState;
+  f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && zmmState;
+  f.avx512Popcount = f.avx512 && vpopcntdq;
 #endif
   return f;
 }
 
+const Features& features() {
+  static const Features detected = detect();
+  return detected;
+}
+
 const KernelTable* tableFor(const std::string& name) {
-  static const Features features = detect();
+  const Features& f = features();
   if (name == "scalar") return scalarKernels();
 #if FACEBITS_X86
-  if (name == "avx2" && features.avx2) return avx2Kernels();
-  if (name == "avx512" && features.avx512) return avx512Kernels();
+  if (name == "avx2" && f.avx2) return avx2Kernels();
+  if (name == "avx512" && f.avx512) return avx512Kernels();
 #endif
   if (name == "neon") return neonKernels();
-  (void)features;
+  (void)f;
   return nullptr;
 }
 
@@ -96,6 +103,8 @@ const KernelTable& currentKernels() {
   }
   return *t;
 }
+
+bool hasAvx512Popcount() { return features().avx512Popcount; }
 
 bool setIsa(const std::string& name) {
   const KernelTable* t = tableFor(name);

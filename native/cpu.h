@@ -14,6 +14,9 @@ std::vector<std::string> supportedIsas();
 // The kernel set runs use now; the best supported one until setIsa changes it.
 const KernelTable& currentKernels();
 
+// Whether the CPU has AVX-512 VPOPCNTDQ (not part of the AVX-512 kernel set's requirements).
+bool hasAvx512Popcount();
+
 // Forces a kernel set by name. Returns false when the name is unknown or unsupported.
 bool setIsa(const std::string& name);
 

@@ -1,7 +1,7 @@
 // The AVX-512 kernel set: the AVX-512 GEMM (1x1 convolutions, im2col convolutions and
 // fully connected layers) and depthwise convolution, with the AVX2 kernels for
 // everything else. cpu.cpp hands it out only after CPUID and XGETBV report AVX-512
-// F/BW/VL/VPOPCNTDQ, AVX2, FMA and OS support for ZMM state.
+// F/BW/VL, AVX2, FMA and OS support for ZMM state.
 
 #include "../kernels.h"
 
