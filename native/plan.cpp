@@ -178,6 +178,7 @@ Shape inferConv(const OpChecker& c) {
   int64_t pr = c.paramAtLeast(9, 0, "padRight");
   int64_t groups = c.paramAtLeast(10, 1, "groups");
   int64_t outC = c.paramAtLeast(11, 1, "outChannels");
+
   int64_t inC = in.dims[3];
   if (inC % groups != 0) c.fail("input channels " + std::to_string(inC) + " are not divisible by groups " + std::to_string(groups));
   if (outC % groups != 0) c.fail("outChannels " + std::to_string(outC) + " are not divisible by groups " + std::to_string(groups));
@@ -189,6 +190,7 @@ Shape inferConv(const OpChecker& c) {
     c.fail("dilated kernel " + std::to_string(effH) + "x" + std::to_string(effW) + " is larger than the padded input " +
            std::to_string(paddedH) + "x" + std::to_string(paddedW));
   }
+
   c.checkActivation(12, 2, outC);
   // kh * kw can reach 2^62, so the weight count is multiplied with an overflow check.
   int64_t weightCount = 0;
@@ -197,6 +199,7 @@ Shape inferConv(const OpChecker& c) {
     c.fail("weight count outC x kh x kw x inC/groups overflows");
   }
   c.expectConstLength(0, weightCount, "weights [outC][kh][kw][inC/groups]");
+
   int64_t biasLength = c.op().consts[1].length;
   if (biasLength != 0 && biasLength != outC) {
     c.fail("bias has " + std::to_string(biasLength) + " floats; expected 0 or " + std::to_string(outC));
