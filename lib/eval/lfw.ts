@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 import { FacebitsError } from '../errors';
 import type { Facebits } from '../facebits';
+import { cosineSimilarity } from '../compare';
 import { crossValidate, ScoredPair, tarAtFar } from './metrics';
 import { Progress } from './progress';
 
@@ -68,9 +69,15 @@ export interface LfwOptions {
   progress?: boolean;
 }
 
-/** Embeds every image the pairs use and runs the 10-fold protocol on cosine similarity. */
-export async function evaluateLfw(fb: Facebits, dir: string, options: LfwOptions = {}): Promise<LfwReport> {
-  const pairs = readPairs(dir);
+export interface LfwEmbeddings {
+  /** Embedding per image path, or null where no face was found. */
+  embeddings: Map<string, Float32Array | null>;
+  noFace: number;
+  imagesPerSecond: number;
+}
+
+/** Embeds every image the pairs use. Images with no face map to null. */
+export async function embedLfwImages(fb: Facebits, pairs: LfwPair[], options: LfwOptions = {}): Promise<LfwEmbeddings> {
   const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
   const embeddings = new Map<string, Float32Array | null>();
   const progress = new Progress(images.length, options.progress ?? true);
@@ -94,14 +101,22 @@ export async function evaluateLfw(fb: Facebits, dir: string, options: LfwOptions
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   progress.done();
+  return { embeddings, noFace, imagesPerSecond: images.length / seconds };
+}
 
-  // A pair with an image where no face was found scores -1, the lowest cosine.
+/**
+ * Scores every pair with `score` and runs the k-fold protocol. A pair with an image where
+ * no face was found scores -1, the lowest cosine.
+ */
+export function scoreLfw(
+  pairs: LfwPair[],
+  embedded: LfwEmbeddings,
+  score: (a: Float32Array, b: Float32Array) => number,
+): LfwReport {
   const scored: ScoredPair[] = pairs.map((p) => {
-    const a = embeddings.get(p.a);
-    const b = embeddings.get(p.b);
-    let score = -1;
-    if (a && b) score = fb.compare(a, b).cosine;
-    return { score, same: p.same, fold: p.fold };
+    const a = embedded.embeddings.get(p.a);
+    const b = embedded.embeddings.get(p.b);
+    return { score: a && b ? score(a, b) : -1, same: p.same, fold: p.fold };
   });
 
   const folds = Math.max(...pairs.map((p) => p.fold)) + 1;
@@ -109,11 +124,18 @@ export async function evaluateLfw(fb: Facebits, dir: string, options: LfwOptions
   return {
     accuracy: { mean: cv.mean, std: cv.std },
     tar: { '1e-2': tarAtFar(scored, 1e-2).tar, '1e-3': tarAtFar(scored, 1e-3).tar },
-    noFace,
-    imagesPerSecond: images.length / seconds,
-    images: images.length,
+    noFace: embedded.noFace,
+    imagesPerSecond: embedded.imagesPerSecond,
+    images: embedded.embeddings.size,
     pairs: pairs.length,
     threshold: cv.thresholds.reduce((s, t) => s + t, 0) / cv.thresholds.length,
     folds: cv.accuracies,
   };
+}
+
+/** Embeds every image the pairs use and runs the 10-fold protocol on cosine similarity. */
+export async function evaluateLfw(fb: Facebits, dir: string, options: LfwOptions = {}): Promise<LfwReport> {
+  const pairs = readPairs(dir);
+  const embedded = await embedLfwImages(fb, pairs, options);
+  return scoreLfw(pairs, embedded, cosineSimilarity);
 }
