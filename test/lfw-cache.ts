@@ -1,9 +1,11 @@
 // LFW embeddings computed once per test process and shared by every test file that needs
 // them (uvu runs all files in one process). Keyed by the pipeline's description.
 
+import * as path from 'node:path';
+
 import { Facebits, load, LoadOptions } from '../lib';
 import { embedLfwImages, LfwEmbeddings, LfwPair, readPairs } from '../lib/eval/lfw';
-import { LFW } from './helpers';
+import { LFW, MODELS } from './helpers';
 
 const cache = new Map<string, Promise<{ pairs: LfwPair[]; embedded: LfwEmbeddings; fb: Facebits }>>();
 
@@ -22,3 +24,14 @@ export function lfwEmbeddings(options: LoadOptions = {}): Promise<{ pairs: LfwPa
   }
   return entry;
 }
+
+/** The reference pipeline: YuNet at 320x320, then foamliu's MobileFaceNet. */
+export const YUNET_MOBILEFACENET: LoadOptions = {
+  detector: { path: path.join(MODELS, 'yunet', 'yunet_s_320_320.onnx'), decoder: 'yunet', channels: 'BGR' },
+  embedder: {
+    path: path.join(MODELS, 'mobilefacenet-foamliu', 'MobileFaceNet.onnx'),
+    channels: 'RGB',
+    mean: [0.485 * 255, 0.456 * 255, 0.406 * 255],
+    std: [0.229 * 255, 0.224 * 255, 0.225 * 255],
+  },
+};

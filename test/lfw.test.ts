@@ -1,27 +1,14 @@
 // Full 10-fold LFW runs: the accuracy acceptance of the default and reference pipelines.
 
-import * as path from 'node:path';
-
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { cosineSimilarity, LoadOptions } from '../lib';
+import { cosineSimilarity } from '../lib';
 import { scoreLfw } from '../lib/eval/lfw';
-import { MODELS, sharedPath } from './helpers';
-import { lfwEmbeddings } from './lfw-cache';
+import { sharedPath } from './helpers';
+import { lfwEmbeddings, YUNET_MOBILEFACENET } from './lfw-cache';
 
 const pct = (v: number): string => `${(v * 100).toFixed(2)} %`;
-
-/** The reference pipeline: YuNet at 320x320, then foamliu's MobileFaceNet. */
-export const YUNET_MOBILEFACENET: LoadOptions = {
-  detector: { path: path.join(MODELS, 'yunet', 'yunet_s_320_320.onnx'), decoder: 'yunet', channels: 'BGR' },
-  embedder: {
-    path: path.join(MODELS, 'mobilefacenet-foamliu', 'MobileFaceNet.onnx'),
-    channels: 'RGB',
-    mean: [0.485 * 255, 0.456 * 255, 0.406 * 255],
-    std: [0.229 * 255, 0.224 * 255, 0.225 * 255],
-  },
-};
 
 test('default models reach 99.1 % on LFW', async () => {
   if (!sharedPath('faces/lfw/pairs.txt', 'LFW default models')) return;
