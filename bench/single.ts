@@ -1,0 +1,182 @@
+// One input at a time on one thread: embedding and detection against onnxruntime-node and
+// the TF.js WebAssembly backend, on the same model files and the same input.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { loadFromPath, LoadedModel } from '../lib/models';
+import { Row, timeRow } from './report';
+import { measureGroup, MeasureOptions } from './stats';
+import { checkSame, hwcToChw, MODEL_FILES, normalise, photo, ROOT } from './setup';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const ort = require('onnxruntime-node');
+
+/** onnxruntime-node on one thread. `flushDenormals` sets its session.set_denormal_as_zero option. */
+export async function ortSession(file: string, threads: number, flushDenormals = false): Promise<any> {
+  const options: Record<string, unknown> = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  if (flushDenormals) options.extra = { session: { set_denormal_as_zero: '1' } };
+  return ort.InferenceSession.create(file, options);
+}
+
+export function ortTensor(data: Float32Array, dims: number[]): unknown {
+  return new ort.Tensor('float32', data, dims);
+}
+
+async function runOrt(session: any, input: Float32Array, dims: number[]): Promise<Record<string, Float32Array>> {
+  const result = await session.run({ [session.inputNames[0]]: ortTensor(input, dims) });
+  const out: Record<string, Float32Array> = {};
+  for (const name of session.outputNames) out[name] = result[name].data as Float32Array;
+  return out;
+}
+
+/** An aligned-face-sized input in both layouts: HWC for facebits, CHW for onnxruntime. */
+async function faceInput(): Promise<{ hwc: Float32Array; chw: Float32Array }> {
+  const hwc = normalise(await photo(112, 112), 127.5, 128);
+  return { hwc, chw: hwcToChw(hwc, 112, 112, 3) };
+}
+
+async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  const { hwc, chw } = await faceInput();
+  const models: Array<[string, string]> = [
+    ['mobilefacenet-foamliu, 112x112', MODEL_FILES.mobilefacenet],
+    ['fr_feature (default embedder), 112x112', MODEL_FILES.frFeature],
+  ];
+  for (const [label, file] of models) {
+    if (!fs.existsSync(file)) {
+      console.log(`skip embedding ${label}: ${file} not found`);
+      continue;
+    }
+    const model = loadFromPath(file, 'embedder');
+    const session = await ortSession(file, 1);
+    const flushingSession = await ortSession(file, 1, true);
+    const ours = (await model.native.run([hwc]))[0].data;
+    const theirs = Object.values(await runOrt(session, chw, [1, 3, 112, 112]))[0];
+    checkSame(`embedding ${label}`, ours, theirs);
+
+    const [facebits, peer, flushing] = await measureGroup(
+      [
+        [`facebits ${label}`, () => model.native.run([hwc])],
+        [`onnxruntime ${label}`, () => runOrt(session, chw, [1, 3, 112, 112])],
+        [`onnxruntime denormals as zero ${label}`, () => runOrt(flushingSession, chw, [1, 3, 112, 112])],
+      ],
+      options,
+    );
+    rows.push(timeRow('Embedding, one face, one thread', label, facebits, 'onnxruntime-node', peer));
+    rows.push(timeRow('Embedding, one face, one thread', label, facebits, 'onnxruntime-node, denormals as zero', flushing));
+    model.native.dispose();
+    await session.release();
+    await flushingSession.release();
+  }
+  return rows;
+}
+
+/** Initialises @tensorflow/tfjs-backend-wasm with one thread and returns the tf namespace. */
+async function tfjsWasm(): Promise<any> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const tf = require('@tensorflow/tfjs');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const wasm = require('@tensorflow/tfjs-backend-wasm');
+  const dist = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  wasm.setWasmPaths({
+    'tfjs-backend-wasm.wasm': path.join(dist, 'tfjs-backend-wasm.wasm'),
+    'tfjs-backend-wasm-simd.wasm': path.join(dist, 'tfjs-backend-wasm-simd.wasm'),
+    'tfjs-backend-wasm-threaded-simd.wasm': path.join(dist, 'tfjs-backend-wasm-threaded-simd.wasm'),
+  });
+  wasm.setThreadsCount(1);
+  if (!(await tf.setBackend('wasm'))) throw new Error('The TF.js wasm backend failed to initialise');
+  await tf.ready();
+  return tf;
+}
+
+async function tfjsGraphModel(tf: any, modelJson: string): Promise<any> {
+  const json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
+  const shards = json.weightsManifest.flatMap((group: { paths: string[] }) =>
+    group.paths.map((p) => fs.readFileSync(path.join(path.dirname(modelJson), p))),
+  );
+  const bytes = Buffer.concat(shards);
+  return tf.loadGraphModel({
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((group: { weights: unknown[] }) => group.weights),
+      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      format: json.format,
+      signature: json.signature,
+    }),
+  });
+}
+
+async function blazefaceRows(options: MeasureOptions): Promise<Row[]> {
+  const file = MODEL_FILES.blazeface;
+  if (!fs.existsSync(file)) {
+    console.log(`skip BlazeFace: ${file} not found`);
+    return [];
+  }
+  const tf = await tfjsWasm();
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const input = normalise(await photo(256, 256), 127.5, 127.5);
+  const model = loadFromPath(file, 'detector');
+  const graph = await tfjsGraphModel(tf, file);
+  const runTfjs = async (): Promise<Float32Array> => {
+    const x = tf.tensor(input, [1, 256, 256, 3]);
+    const y = graph.execute(x);
+    const first = Array.isArray(y) ? y[0] : y;
+    const data = (await first.data()) as Float32Array;
+    tf.dispose([x, y]);
+    return data;
+  };
+  checkSame('BlazeFace back', (await model.native.run([input]))[0].data, await runTfjs());
+
+  const [facebits, peer] = await measureGroup(
+    [
+      ['facebits blazeface', () => model.native.run([input])],
+      ['tfjs-wasm blazeface', runTfjs],
+    ],
+    options,
+  );
+  model.native.dispose();
+  graph.dispose();
+  const note = simd ? 'wasm SIMD, 1 thread' : 'wasm without SIMD, 1 thread';
+  return [timeRow('Detection, one thread', 'BlazeFace back (TF.js), 256x256', facebits, 'tfjs-backend-wasm', peer, note)];
+}
+
+async function yunetRows(options: MeasureOptions): Promise<Row[]> {
+  const file = MODEL_FILES.yunet;
+  if (!fs.existsSync(file)) {
+    console.log(`skip YuNet: ${file} not found`);
+    return [];
+  }
+  const [height, width] = [480, 640];
+  const hwc = await photo(width, height);
+  const chw = hwcToChw(hwc, height, width, 3);
+  const model: LoadedModel = loadFromPath(file, 'detector', { inputShape: [1, 3, height, width] });
+  const session = await ortSession(file, 1);
+  const ours = await model.native.run([hwc]);
+  const theirs = await runOrt(session, chw, [1, 3, height, width]);
+  model.outputNames.forEach((name, i) => {
+    const expected = theirs[name];
+    if (!expected) throw new Error(`YuNet: onnxruntime has no output named ${name}`);
+    checkSame(`YuNet output ${name}`, ours[i].data, expected, 0.999);
+  });
+
+  const [facebits, peer] = await measureGroup(
+    [
+      ['facebits yunet', () => model.native.run([hwc])],
+      ['onnxruntime yunet', () => runOrt(session, chw, [1, 3, height, width])],
+    ],
+    options,
+  );
+  model.native.dispose();
+  await session.release();
+  return [timeRow('Detection, one thread', 'YuNet s (dynamic), 640x480 photo', facebits, 'onnxruntime-node', peer)];
+}
+
+export async function singleThreadRows(options: MeasureOptions): Promise<Row[]> {
+  return [...(await embeddingRows(options)), ...(await yunetRows(options)), ...(await blazefaceRows(options))];
+}
