@@ -6,7 +6,11 @@ export type FacebitsErrorCode =
   | 'NO_FACE'
   | 'INVALID_MODEL'
   | 'UNSUPPORTED_OP'
-  | 'NATIVE_UNAVAILABLE';
+  | 'NATIVE_UNAVAILABLE'
+  | 'GALLERY_TRUNCATED'
+  | 'GALLERY_CORRUPTED'
+  | 'GALLERY_VERSION'
+  | 'MODEL_MISMATCH';
 
 export class FacebitsError extends Error {
   readonly code: FacebitsErrorCode;

@@ -46,6 +46,13 @@ export interface NativeBinding {
   /** Hamming distance from one query to `count` codes stored back to back. */
   hammingMany(query: Uint8Array, codes: Uint8Array, count: number): Uint32Array;
   /**
+   * The k codes nearest to `query` by Hamming distance, nearest first, ties by lower index.
+   * `threads` 0 uses every hardware thread for scans of 64 Ki codes or more.
+   */
+  hammingTopK(
+    query: Uint8Array, codes: Uint8Array, count: number, k: number, threads: number,
+  ): { indices: Uint32Array; distances: Uint32Array };
+  /**
    * Sums `buffer` as 64-bit words, modulo 2^53. Benchmarks time it as the single-core read
    * bandwidth. The length must be a non-empty multiple of 8 bytes.
    */

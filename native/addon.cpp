@@ -15,6 +15,7 @@
 #include "cpu.h"
 #include "executor.h"
 #include "image.h"
+#include "search.h"
 
 namespace facebits {
 
@@ -405,6 +406,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("packSigns", Napi::Function::New(env, packSignsJs, "packSigns"));
   exports.Set("hamming", Napi::Function::New(env, hammingJs, "hamming"));
   exports.Set("hammingMany", Napi::Function::New(env, hammingManyJs, "hammingMany"));
+  exports.Set("hammingTopK", Napi::Function::New(env, hammingTopKJs, "hammingTopK"));
   exports.Set("readSum", Napi::Function::New(env, readSumJs, "readSum"));
   return exports;
 }
