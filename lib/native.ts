@@ -1,5 +1,7 @@
-// Loads the native addon and describes what it exports.
+// Loads the native addon or the WebAssembly build of the same core, and describes what
+// both export.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { FacebitsError } from './errors';
@@ -18,9 +20,14 @@ export interface NativeModel {
   dispose(): void;
 }
 
+/** 'native' is the Node-API addon, 'wasm' the WebAssembly SIMD128 build (wasm/facebits.wasm). */
+export type Backend = 'native' | 'wasm';
+
 export interface NativeBinding {
+  /** Which build of the core this is. */
+  backend: Backend;
   Model: new (words: Int32Array, weights: Float32Array) => NativeModel;
-  /** The kernel set in use: 'avx512', 'avx2', 'neon' or 'scalar'. */
+  /** The kernel set in use: 'avx512', 'avx2', 'neon', 'simd128' (WebAssembly) or 'scalar'. */
   isa(): string;
   /** The kernel sets this CPU can run, best first. */
   supportedIsas(): string[];
@@ -59,24 +66,86 @@ export interface NativeBinding {
   readSum(buffer: Uint8Array): number;
 }
 
-let binding: NativeBinding | undefined;
-let loadError: unknown;
+let addon: NativeBinding | undefined;
+let addonError: unknown;
+let wasm: NativeBinding | undefined;
+let wasmError: unknown;
+let selected: NativeBinding | undefined;
 
-/** Returns the addon, loading it on first use from prebuilds/ or build/. */
-export function native(): NativeBinding {
-  if (binding) return binding;
-  if (loadError === undefined) {
+/** The WebAssembly core shipped with the package. */
+export const WASM_FILE = path.join(__dirname, '..', 'wasm', 'facebits.wasm');
+
+function loadAddon(): NativeBinding {
+  if (addon) return addon;
+  if (addonError === undefined) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      binding = require('node-gyp-build')(path.join(__dirname, '..')) as NativeBinding;
-      return binding;
+      const exports = require('node-gyp-build')(path.join(__dirname, '..')) as Omit<NativeBinding, 'backend'>;
+      addon = Object.assign(exports, { backend: 'native' as const });
+      return addon;
     } catch (error) {
-      loadError = error;
+      addonError = error;
     }
   }
   throw new FacebitsError(
     'NATIVE_UNAVAILABLE',
-    `The native addon failed to load (${(loadError as Error).message}). Run "npm run build:native" to build it from source.`,
-    { cause: loadError },
+    `The native addon failed to load (${(addonError as Error).message}). Run "npm run build:native" to build it from source.`,
+    { cause: addonError },
   );
+}
+
+function loadWasm(): NativeBinding {
+  if (wasm) return wasm;
+  if (wasmError === undefined) {
+    try {
+      // Required here, not imported, so this module loads even where wasm.ts is not needed.
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const { instantiateCoreSync } = require('./wasm') as typeof import('./wasm');
+      wasm = instantiateCoreSync(fs.readFileSync(WASM_FILE));
+      return wasm;
+    } catch (error) {
+      wasmError = error;
+    }
+  }
+  throw new FacebitsError(
+    'NATIVE_UNAVAILABLE',
+    `The WebAssembly core failed to load from ${WASM_FILE} (${(wasmError as Error).message}). Run "npm run build:wasm" with emscripten installed to build it.`,
+    { cause: wasmError },
+  );
+}
+
+/**
+ * Returns the core for a backend: 'native' or 'wasm' load that build or raise
+ * NATIVE_UNAVAILABLE; undefined picks the addon when it loads and the WebAssembly build
+ * otherwise.
+ */
+export function binding(backend?: Backend): NativeBinding {
+  if (backend === 'native') return loadAddon();
+  if (backend === 'wasm') return loadWasm();
+  try {
+    return loadAddon();
+  } catch (error) {
+    try {
+      return loadWasm();
+    } catch {
+      throw error;
+    }
+  }
+}
+
+/** Reads FACEBITS_BACKEND: 'native', 'wasm', or unset (or empty) for automatic choice. */
+export function backendFromEnvironment(): Backend | undefined {
+  const value = process.env.FACEBITS_BACKEND;
+  if (value === undefined || value === '') return undefined;
+  if (value === 'native' || value === 'wasm') return value;
+  throw new FacebitsError(
+    'INVALID_ARGUMENT',
+    `Invalid FACEBITS_BACKEND "${value}"; set it to "native" or "wasm", or unset it to pick automatically.`,
+  );
+}
+
+/** Returns the default core: the one FACEBITS_BACKEND names, else the addon, else WebAssembly. */
+export function native(): NativeBinding {
+  if (!selected) selected = binding(backendFromEnvironment());
+  return selected;
 }

@@ -8,7 +8,7 @@ import { decodeYuNet } from './detect/yunet';
 import type { RgbImage } from './image';
 import { cropPointsToImage, fivePointsFrom68, squareCrop } from './landmarks';
 import type { LoadedModel } from './models';
-import { native, NativeTensor } from './native';
+import type { NativeTensor } from './native';
 
 export type DetectorDecoder = 'blazeface' | 'yunet';
 
@@ -21,7 +21,7 @@ export interface DetectorSettings {
 }
 
 function warp(model: LoadedModel, image: RgbImage, toSource: Affine, width: number, height: number): Float32Array {
-  return native().warpAffine(
+  return model.binding.warpAffine(
     image.data, image.width, image.height, 3,
     Float64Array.from(toSource), width, height, 0, model.channels === 'BGR',
   );
@@ -90,10 +90,20 @@ export class LandmarkRefiner {
   }
 }
 
+/** Mirrors a destination-to-source map left to right within a `size`-pixel-wide output. */
+export function mirrorAffine(m: Affine, size: number): Affine {
+  return [-m[0], m[1], m[0] * (size - 1) + m[2], -m[3], m[4], m[3] * (size - 1) + m[5]];
+}
+
 export class Embedder {
   private readonly queue: ModelQueue;
 
-  constructor(readonly model: LoadedModel) {
+  /**
+   * With `flip`, the embedding is the sum of the aligned face's and its mirror image's
+   * (test-time augmentation): twice the compute, and on LFW 99.15 % instead of 99.02 %
+   * for the default models.
+   */
+  constructor(readonly model: LoadedModel, readonly flip = false) {
     this.queue = new ModelQueue(model);
   }
 
@@ -105,9 +115,14 @@ export class Embedder {
   /** Aligns the face by its landmarks onto the ArcFace template and returns the L2-normalised embedding. */
   async embed(image: RgbImage, landmarks: Point[]): Promise<Float32Array> {
     const size = this.model.inputShape[1];
-    const toTemplate = estimateSimilarity(landmarks, templateFor(landmarks.length, size));
-    const [output] = await this.queue.run(warp(this.model, image, invertAffine(toTemplate), size, size));
-    return l2Normalize(output.data);
+    const toSource = invertAffine(estimateSimilarity(landmarks, templateFor(landmarks.length, size)));
+    const [output] = await this.queue.run(warp(this.model, image, toSource, size, size));
+    if (!this.flip) return l2Normalize(output.data);
+
+    const [mirrored] = await this.queue.run(warp(this.model, image, mirrorAffine(toSource, size), size, size));
+    const sum = new Float32Array(output.data.length);
+    for (let i = 0; i < sum.length; i++) sum[i] = output.data[i] + mirrored.data[i];
+    return l2Normalize(sum);
   }
 }
 

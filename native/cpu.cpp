@@ -4,6 +4,8 @@
 // VPOPCNTDQ. A CPU flag is not enough on its own: XGETBV(0) must show that the OS saves
 // the YMM state (XCR0 bits 1-2) and, for AVX-512, the opmask and ZMM state (bits 5-7).
 // Arm: the NEON slot is taken when the build has NEON kernels (none yet).
+// WebAssembly: builds with -msimd128 (wasm/) add the "simd128" set; a wasm module that
+// loads at all has SIMD128, so no run-time check is needed.
 
 #include "cpu.h"
 
@@ -12,6 +14,12 @@
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #define FACEBITS_X86 1
 #include <cpuid.h>
+#endif
+
+#if defined(__wasm_simd128__)
+namespace facebits {
+const KernelTable* wasmSimd128Kernels();  // native/kernels_wasm.cpp, emscripten builds only
+}
 #endif
 
 namespace facebits {
@@ -70,12 +78,15 @@ const KernelTable* tableFor(const std::string& name) {
   if (name == "avx512" && f.avx512) return avx512Kernels();
 #endif
   if (name == "neon") return neonKernels();
+#if defined(__wasm_simd128__)
+  if (name == "simd128") return wasmSimd128Kernels();
+#endif
   (void)f;
   return nullptr;
 }
 
 const KernelTable* best() {
-  for (const char* name : {"avx512", "avx2", "neon"}) {
+  for (const char* name : {"avx512", "avx2", "neon", "simd128"}) {
     if (const KernelTable* t = tableFor(name)) return t;
   }
   return scalarKernels();
@@ -87,7 +98,7 @@ std::atomic<const KernelTable*> current{nullptr};
 
 std::vector<std::string> supportedIsas() {
   std::vector<std::string> names;
-  for (const char* name : {"avx512", "avx2", "neon", "scalar"}) {
+  for (const char* name : {"avx512", "avx2", "neon", "simd128", "scalar"}) {
     if (tableFor(name)) names.push_back(name);
   }
   return names;

@@ -1,0 +1,443 @@
+// The WebAssembly build of the core (wasm/facebits.wasm) behind the NativeBinding
+// interface. This file imports nothing from Node, so the browser bundle uses it as is.
+//
+// The module is a standalone .wasm (emscripten STANDALONE_WASM): it needs only the few
+// imports below, so no emscripten JS glue is involved. Argument checks and their messages
+// follow native/addon.cpp, so callers see the same INVALID_ARGUMENT and INVALID_MODEL
+// errors from both backends.
+
+import type { NativeBinding, NativeModel, NativeTensor } from './native';
+
+// The parts of the WebAssembly JS API used here. tsconfig targets ES2022 without the DOM
+// library, and @types/node 20 does not declare WebAssembly.
+declare namespace WebAssembly {
+  interface Memory { readonly buffer: ArrayBuffer }
+  interface Instance { readonly exports: Record<string, unknown> }
+  type Imports = Record<string, Record<string, unknown>>;
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  const Instance: new (module: Module, imports: Imports) => Instance;
+  function instantiate(bytes: Uint8Array | ArrayBuffer, imports: Imports): Promise<{ instance: Instance }>;
+}
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+  fb_last_error(): number;
+  fb_last_error_code(): number;
+  fb_model_create(words: number, wordCount: number, weights: number, weightCount: number): number;
+  fb_model_free(model: number): void;
+  fb_model_input_count(model: number): number;
+  fb_model_input_size(model: number, index: number): number;
+  fb_model_input_shape(model: number, index: number): number;
+  fb_model_run(model: number, inputs: number): number;
+  fb_outputs_count(outputs: number): number;
+  fb_outputs_data(outputs: number, index: number): number;
+  fb_outputs_size(outputs: number, index: number): number;
+  fb_outputs_rank(outputs: number, index: number): number;
+  fb_outputs_dim(outputs: number, index: number, dim: number): number;
+  fb_outputs_free(outputs: number): void;
+  fb_isa(): number;
+  fb_supported_isas(): number;
+  fb_set_isa(name: number): number;
+  fb_resize_bilinear(src: number, w: number, h: number, c: number, dw: number, dh: number, swap: number, dst: number): void;
+  fb_warp_affine(
+    src: number, w: number, h: number, c: number, matrix: number, dw: number, dh: number, border: number, swap: number, dst: number,
+  ): void;
+  fb_pack_signs(values: number, count: number, out: number): void;
+  fb_hamming_many(query: number, codes: number, bytes: number, count: number, out: number): void;
+}
+
+/** Same limits as native/image.h and native/addon.cpp. */
+const MAX_IMAGE_SIDE = 16384;
+const MAX_IMAGE_OUTPUT_FLOATS = 2 ** 28;
+
+/**
+ * Imports of the standalone module. The core reads no environment variables and never
+ * exits, so these only keep libc's start-up code satisfied. `memory` returns the
+ * instance's memory once it exists.
+ */
+function coreImports(memory: () => WebAssembly.Memory | undefined): WebAssembly.Imports {
+  return {
+    env: { emscripten_notify_memory_growth: () => undefined },
+    wasi_snapshot_preview1: {
+      proc_exit: (code: number) => {
+        throw new Error(`The facebits WebAssembly core exited with code ${code}`);
+      },
+      // Reports zero environment variables taking zero bytes.
+      environ_sizes_get: (countPointer: number, sizePointer: number) => {
+        const buffer = memory()?.buffer;
+        if (!buffer) return 0;
+        const view = new DataView(buffer);
+        view.setUint32(countPointer, 0, true);
+        view.setUint32(sizePointer, 0, true);
+        return 0;
+      },
+      environ_get: () => 0,
+    },
+  };
+}
+
+function codedError(code: 'INVALID_ARGUMENT' | 'INVALID_MODEL', message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function invalidArgument(message: string): Error {
+  return codedError('INVALID_ARGUMENT', message);
+}
+
+function describe(value: unknown): string {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return `a typed array of length ${(value as Uint8Array).length}`;
+  if (typeof value === 'number') return value.toFixed(6);
+  if (typeof value === 'string') return `"${value}"`;
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'boolean') return String(value);
+  return 'a value of another type';
+}
+
+function integerArg(value: unknown, name: string, low: number, high: number): number {
+  if (typeof value !== 'number' || !(value >= low && value <= high) || value !== Math.floor(value)) {
+    throw invalidArgument(`Expected an integer from ${low} to ${high} for ${name} but received ${describe(value)}`);
+  }
+  return value;
+}
+
+function booleanArg(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalidArgument(`Expected a boolean for ${name} but received ${describe(value)}`);
+  return value;
+}
+
+function typedArrayArg<T>(value: unknown, type: new (...args: never[]) => T, typeName: string, name: string): T {
+  if (!(value instanceof type)) throw invalidArgument(`Expected a ${typeName} for ${name} but received ${describe(value)}`);
+  return value;
+}
+
+function checkCodeLength(length: number, name: string): void {
+  if (length === 0 || length % 8 !== 0) {
+    throw invalidArgument(`Expected ${name} to be a non-empty multiple of 8 bytes but it has ${length}`);
+  }
+}
+
+/** Wraps an instantiated core module in the NativeBinding interface. */
+export function bindCore(instance: WebAssembly.Instance): NativeBinding {
+  const core = instance.exports as unknown as CoreExports;
+  core._initialize();
+
+  // Views are taken afresh after every call that can grow the memory, because growth
+  // detaches the old ArrayBuffer.
+  const bytes = (): Uint8Array => new Uint8Array(core.memory.buffer);
+  const text = (pointer: number): string => {
+    const heap = bytes();
+    let end = pointer;
+    while (heap[end] !== 0) end++;
+    return new TextDecoder().decode(heap.subarray(pointer, end));
+  };
+  const lastError = (): string => text(core.fb_last_error());
+
+  function alloc(byteLength: number): number {
+    const pointer = core.malloc(Math.max(byteLength, 1));
+    if (pointer === 0) throw new Error(`Out of WebAssembly memory while allocating ${byteLength} bytes`);
+    return pointer;
+  }
+
+  function copyIn(data: ArrayBufferView): number {
+    const pointer = alloc(data.byteLength);
+    bytes().set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pointer);
+    return pointer;
+  }
+
+  function withString<T>(value: string, use: (pointer: number) => T): T {
+    const encoded = new TextEncoder().encode(`${value}\0`);
+    const pointer = copyIn(encoded);
+    try {
+      return use(pointer);
+    } finally {
+      core.free(pointer);
+    }
+  }
+
+  // Frees the wasm-side model when its JS object is collected without dispose().
+  const finalizer = new FinalizationRegistry<{ pointer: number }>((handle) => {
+    if (handle.pointer !== 0) core.fb_model_free(handle.pointer);
+  });
+
+  class WasmModel implements NativeModel {
+    private readonly handle: { pointer: number };
+
+    constructor(words: Int32Array, weights: Float32Array) {
+      typedArrayArg(words, Int32Array, 'Int32Array', 'words');
+      typedArrayArg(weights, Float32Array, 'Float32Array', 'weights');
+      const wordsPointer = copyIn(words);
+      let weightsPointer = 0;
+      let pointer = 0;
+      try {
+        weightsPointer = copyIn(weights);
+        pointer = core.fb_model_create(wordsPointer, words.length, weightsPointer, weights.length);
+      } finally {
+        core.free(wordsPointer);
+        if (weightsPointer !== 0) core.free(weightsPointer);
+      }
+      if (pointer === 0) throw codedError('INVALID_MODEL', lastError());
+      this.handle = { pointer };
+      finalizer.register(this, this.handle, this);
+    }
+
+    private live(): number {
+      if (this.handle.pointer === 0) {
+        throw codedError('INVALID_MODEL', 'The model is disposed; create a new Model to run this plan');
+      }
+      return this.handle.pointer;
+    }
+
+    private checkInputs(model: number, inputs: unknown): Float32Array[] {
+      if (!Array.isArray(inputs)) throw invalidArgument(`Expected an array of Float32Array inputs but received ${describe(inputs)}`);
+      const count = core.fb_model_input_count(model);
+      if (inputs.length !== count) throw invalidArgument(`Expected ${count} inputs but received ${inputs.length}`);
+      return inputs.map((item: unknown, i) => {
+        if (!(item instanceof Float32Array)) {
+          throw invalidArgument(`Expected a Float32Array for input ${i} but received ${describe(item)}`);
+        }
+        const size = core.fb_model_input_size(model, i);
+        if (item.length !== size) {
+          const shape = text(core.fb_model_input_shape(model, i));
+          throw invalidArgument(`Input ${i} has ${item.length} floats; expected ${size} for shape ${shape}`);
+        }
+        return item;
+      });
+    }
+
+    runSync(inputs: Float32Array[]): NativeTensor[] {
+      const model = this.live();
+      const checked = this.checkInputs(model, inputs);
+      const pointers: number[] = [];
+      let table = 0;
+      let outputs = 0;
+      try {
+        for (const input of checked) pointers.push(copyIn(input));
+        table = copyIn(Uint32Array.from(pointers));
+        outputs = core.fb_model_run(model, table);
+        if (outputs === 0) throw new Error(lastError());
+        return readOutputs(outputs);
+      } finally {
+        if (outputs !== 0) core.fb_outputs_free(outputs);
+        if (table !== 0) core.free(table);
+        for (const pointer of pointers) core.free(pointer);
+      }
+    }
+
+    /**
+     * Runs the plan on the calling thread: WebAssembly has no thread pool here, so the
+     * promise only defers the work to a microtask and the run blocks the event loop.
+     */
+    run(inputs: Float32Array[]): Promise<NativeTensor[]> {
+      return Promise.resolve().then(() => this.runSync(inputs));
+    }
+
+    dispose(): void {
+      if (this.handle.pointer === 0) return;
+      core.fb_model_free(this.handle.pointer);
+      this.handle.pointer = 0;
+      finalizer.unregister(this);
+    }
+  }
+
+  function readOutputs(outputs: number): NativeTensor[] {
+    const result: NativeTensor[] = [];
+    const count = core.fb_outputs_count(outputs);
+    for (let i = 0; i < count; i++) {
+      const pointer = core.fb_outputs_data(outputs, i);
+      const size = core.fb_outputs_size(outputs, i);
+      const data = new Float32Array(core.memory.buffer, pointer, size).slice();
+      const shape: number[] = [];
+      for (let d = 0; d < core.fb_outputs_rank(outputs, i); d++) shape.push(core.fb_outputs_dim(outputs, i, d));
+      result.push({ data, shape });
+    }
+    return result;
+  }
+
+  interface ImageArgs { src: Uint8Array; width: number; height: number; channels: number }
+
+  function imageArgs(src: unknown, width: unknown, height: unknown, channels: unknown): ImageArgs {
+    const args: ImageArgs = {
+      src: typedArrayArg(src, Uint8Array, 'Uint8Array', 'src'),
+      width: integerArg(width, 'width', 1, MAX_IMAGE_SIDE),
+      height: integerArg(height, 'height', 1, MAX_IMAGE_SIDE),
+      channels: integerArg(channels, 'channels', 1, 4),
+    };
+    if (args.channels === 2) throw invalidArgument('Expected 1, 3 or 4 channels but received 2');
+    const expected = args.width * args.height * args.channels;
+    if (args.src.length !== expected) {
+      throw invalidArgument(
+        `Image buffer has ${args.src.length} bytes; expected ${expected} (width ${args.width} x height ${args.height} x channels ${args.channels})`,
+      );
+    }
+    return args;
+  }
+
+  function checkOutputSize(width: number, height: number, channels: number): number {
+    const floats = width * height * channels;
+    if (floats > MAX_IMAGE_OUTPUT_FLOATS) {
+      throw invalidArgument(`Output ${width}x${height}x${channels} exceeds the limit of ${MAX_IMAGE_OUTPUT_FLOATS} floats`);
+    }
+    return floats;
+  }
+
+  // Runs an image op: copies the source in, lets `call` fill `floats` floats, copies them out.
+  function imageOp(src: Uint8Array, floats: number, call: (srcPointer: number, dstPointer: number) => void): Float32Array {
+    const srcPointer = copyIn(src);
+    let dstPointer = 0;
+    try {
+      dstPointer = alloc(floats * 4);
+      call(srcPointer, dstPointer);
+      return new Float32Array(core.memory.buffer, dstPointer, floats).slice();
+    } finally {
+      core.free(srcPointer);
+      if (dstPointer !== 0) core.free(dstPointer);
+    }
+  }
+
+  function hammingMany(query: Uint8Array, codes: Uint8Array, count: number): Uint32Array {
+    const queryPointer = copyIn(query);
+    let codesPointer = 0;
+    let outPointer = 0;
+    try {
+      codesPointer = copyIn(codes);
+      outPointer = alloc(count * 4);
+      core.fb_hamming_many(queryPointer, codesPointer, query.length, count, outPointer);
+      return new Uint32Array(core.memory.buffer, outPointer, count).slice();
+    } finally {
+      core.free(queryPointer);
+      if (codesPointer !== 0) core.free(codesPointer);
+      if (outPointer !== 0) core.free(outPointer);
+    }
+  }
+
+  const supportedIsas = (): string[] => text(core.fb_supported_isas()).split(',');
+
+  return {
+    backend: 'wasm',
+    Model: WasmModel,
+    isa: () => text(core.fb_isa()),
+    supportedIsas,
+    setIsa(name: string): void {
+      if (typeof name !== 'string') throw invalidArgument(`Expected an ISA name string but received ${describe(name)}`);
+      if (withString(name, (pointer) => core.fb_set_isa(pointer)) === 0) {
+        throw invalidArgument(`ISA "${name}" is not supported by this CPU or build; supported: ${supportedIsas().join(', ')}`);
+      }
+    },
+
+    resizeBilinear(src, width, height, channels, dstWidth, dstHeight, swapRB) {
+      const a = imageArgs(src, width, height, channels);
+      const dw = integerArg(dstWidth, 'dstWidth', 1, MAX_IMAGE_SIDE);
+      const dh = integerArg(dstHeight, 'dstHeight', 1, MAX_IMAGE_SIDE);
+      const swap = booleanArg(swapRB, 'swapRB');
+      const floats = checkOutputSize(dw, dh, a.channels);
+      return imageOp(a.src, floats, (s, d) => core.fb_resize_bilinear(s, a.width, a.height, a.channels, dw, dh, swap ? 1 : 0, d));
+    },
+
+    warpAffine(src, width, height, channels, matrix, dstWidth, dstHeight, border, swapRB) {
+      const a = imageArgs(src, width, height, channels);
+      const m = typedArrayArg(matrix, Float64Array, 'Float64Array', 'matrix');
+      if (m.length !== 6) throw invalidArgument(`Expected a 2x3 matrix of 6 values but received ${m.length}`);
+      for (let i = 0; i < 6; i++) {
+        if (!Number.isFinite(m[i])) throw invalidArgument(`Matrix entry ${i} is not finite`);
+      }
+      const dw = integerArg(dstWidth, 'dstWidth', 1, MAX_IMAGE_SIDE);
+      const dh = integerArg(dstHeight, 'dstHeight', 1, MAX_IMAGE_SIDE);
+      if (typeof border !== 'number' || !Number.isFinite(border)) {
+        throw invalidArgument(`Expected a finite number for border but received ${describe(border)}`);
+      }
+      const swap = booleanArg(swapRB, 'swapRB');
+      const floats = checkOutputSize(dw, dh, a.channels);
+      const matrixPointer = copyIn(m);
+      try {
+        return imageOp(a.src, floats, (s, d) =>
+          core.fb_warp_affine(s, a.width, a.height, a.channels, matrixPointer, dw, dh, border, swap ? 1 : 0, d));
+      } finally {
+        core.free(matrixPointer);
+      }
+    },
+
+    packSigns(values) {
+      const v = typedArrayArg(values, Float32Array, 'Float32Array', 'values');
+      const outBytes = Math.ceil(v.length / 64) * 8;
+      const valuesPointer = copyIn(v);
+      let outPointer = 0;
+      try {
+        outPointer = alloc(outBytes);
+        core.fb_pack_signs(valuesPointer, v.length, outPointer);
+        return bytes().slice(outPointer, outPointer + outBytes);
+      } finally {
+        core.free(valuesPointer);
+        if (outPointer !== 0) core.free(outPointer);
+      }
+    },
+
+    hamming(a, b) {
+      typedArrayArg(a, Uint8Array, 'Uint8Array', 'a');
+      typedArrayArg(b, Uint8Array, 'Uint8Array', 'b');
+      checkCodeLength(a.length, 'a');
+      if (a.length !== b.length) throw invalidArgument(`Codes differ in length: a has ${a.length} bytes, b has ${b.length}`);
+      return hammingMany(a, b, 1)[0];
+    },
+
+    hammingMany(query, codes, count) {
+      typedArrayArg(query, Uint8Array, 'Uint8Array', 'query');
+      typedArrayArg(codes, Uint8Array, 'Uint8Array', 'codes');
+      checkCodeLength(query.length, 'query');
+      const n = integerArg(count, 'count', 0, Math.floor(codes.length / query.length));
+      if (n * query.length !== codes.length) {
+        throw invalidArgument(`codes has ${codes.length} bytes; expected count ${n} x ${query.length} bytes`);
+      }
+      return hammingMany(query, codes, n);
+    },
+
+    // The two calls below run in JavaScript over the WebAssembly Hamming kernel, on one
+    // thread whatever `threads` asks for.
+    readSum(buffer) {
+      typedArrayArg(buffer, Uint8Array, 'Uint8Array', 'buffer');
+      checkCodeLength(buffer.length, 'buffer');
+      const words = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      let total = 0n;
+      for (let offset = 0; offset < buffer.length; offset += 8) total += words.getBigUint64(offset, true);
+      return Number(total & ((1n << 53n) - 1n));
+    },
+
+    hammingTopK(query, codes, count, k, threads) {
+      typedArrayArg(query, Uint8Array, 'Uint8Array', 'query');
+      typedArrayArg(codes, Uint8Array, 'Uint8Array', 'codes');
+      checkCodeLength(query.length, 'query');
+      const n = integerArg(count, 'count', 0, 4294967295);
+      if (n * query.length !== codes.length) {
+        throw invalidArgument(`codes has ${codes.length} bytes; expected count ${n} x ${query.length} bytes`);
+      }
+      const limit = integerArg(k, 'k', 0, 4294967295);
+      integerArg(threads, 'threads', 0, 1024);
+      const distances = hammingMany(query, codes, n);
+      const order = Array.from(distances.keys()).sort((a, b) => distances[a] - distances[b] || a - b);
+      const nearest = order.slice(0, Math.min(limit, n));
+      return { indices: Uint32Array.from(nearest), distances: Uint32Array.from(nearest, (i) => distances[i]) };
+    },
+  };
+}
+
+/** Compiles and instantiates the core synchronously (Node, workers; browsers reject this on the main thread). */
+export function instantiateCoreSync(wasmBytes: Uint8Array): NativeBinding {
+  let instance: WebAssembly.Instance | undefined;
+  const imports = coreImports(() => instance?.exports.memory as WebAssembly.Memory | undefined);
+  instance = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes), imports);
+  return bindCore(instance);
+}
+
+/** Compiles and instantiates the core without blocking; use this in browsers. */
+export async function instantiateCore(wasmBytes: Uint8Array | ArrayBuffer): Promise<NativeBinding> {
+  let instance: WebAssembly.Instance | undefined;
+  const imports = coreImports(() => instance?.exports.memory as WebAssembly.Memory | undefined);
+  instance = (await WebAssembly.instantiate(wasmBytes, imports)).instance;
+  return bindCore(instance);
+}
