@@ -10,7 +10,9 @@ export type FacebitsErrorCode =
   | 'GALLERY_TRUNCATED'
   | 'GALLERY_CORRUPTED'
   | 'GALLERY_VERSION'
-  | 'MODEL_MISMATCH';
+  | 'MODEL_MISMATCH'
+  | 'SEALED_INVALID'
+  | 'DECRYPTION_FAILED';
 
 export class FacebitsError extends Error {
   readonly code: FacebitsErrorCode;

@@ -11,3 +11,5 @@ export type { FacebitsErrorCode } from './errors';
 export type { Face, Box } from './detect/face';
 export type { ImageInput, RawImage } from './image';
 export { ARCFACE_112, estimateSimilarity } from './align';
+export { generateKey, open, openAsync, seal, sealAsync, SEAL_KEY_BYTES } from './protect';
+export type { OpenOptions as SealOpenOptions, SealedKind, SealOptions } from './protect';
