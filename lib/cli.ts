@@ -20,11 +20,14 @@ Options:
   --detector-input N,C,H,W   input shape for a detector with dynamic dimensions
   --detector-channels RGB|BGR
   --landmarks NAME           "face-api-68" or "none" (default: face-api-68 for BlazeFace)
+  --landmark-expand N        landmark crop side relative to the detector box (default 1.2)
+  --no-flip                  embed only the aligned face, not also its mirror image
   --embedder NAME|PATH       "fr-feature" (default) or an ONNX / TF.js / .fbm embedder
   --embedder-channels RGB|BGR
   --embedder-mean A,B,C      per-channel mean subtracted from 0..255 pixels
   --embedder-std A,B,C       per-channel divisor applied after the mean
   --concurrency N            images in flight during eval (default 4)
+  --max-pixels N             largest decoded image accepted, in pixels (default 268402689)
   -h, --help                 show this help`;
 
 const OPTIONS = {
@@ -36,11 +39,14 @@ const OPTIONS = {
   'detector-input': { type: 'string' },
   'detector-channels': { type: 'string' },
   landmarks: { type: 'string' },
+  'landmark-expand': { type: 'string' },
+  'no-flip': { type: 'boolean' },
   embedder: { type: 'string' },
   'embedder-channels': { type: 'string' },
   'embedder-mean': { type: 'string' },
   'embedder-std': { type: 'string' },
   concurrency: { type: 'string' },
+  'max-pixels': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -79,6 +85,9 @@ export function loadOptionsFrom(values: Values): LoadOptions {
     threshold: number(values, 'threshold'),
     minScore: number(values, 'min-score'),
     landmarks: values.landmarks as LoadOptions['landmarks'],
+    landmarkExpand: number(values, 'landmark-expand'),
+    flip: values['no-flip'] ? false : undefined,
+    maxPixels: number(values, 'max-pixels'),
   };
 
   const detector = values.detector as string | undefined;

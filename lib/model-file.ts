@@ -14,6 +14,11 @@ const MAGIC = 0x314d4246; // 'FBM1'
 const VERSION = 1;
 const DIGEST_BYTES = 32;
 const MAX_HEADER_BYTES = 1 << 20;
+/** Largest .fbm file read, the same cap as ONNX and TF.js files (lib/import). */
+export const MAX_MODEL_FILE_BYTES = 512 * 1024 * 1024;
+/** Largest side of a model input; the native image ops accept no more. */
+const MAX_INPUT_SIDE = 16384;
+const PLAN_HEADER_WORDS = 7;
 
 /** What a plan computes and how to feed it. */
 export interface ModelHeader {
@@ -94,6 +99,8 @@ export function decodeModelFile(bytes: Uint8Array, file: string): ModelFile {
     throw invalidModel(file, 'header is not valid JSON', error);
   }
 
+  checkHeader(header, file);
+
   let offset = 12 + headerLength;
   const wordCount = body.readUInt32LE(offset);
   offset += 4;
@@ -113,12 +120,46 @@ export function decodeModelFile(bytes: Uint8Array, file: string): ModelFile {
   return { header, plan: { words, weights } };
 }
 
+/** Checks the header fields the pipeline uses before anything is sized from them. */
+function checkHeader(header: ModelHeader, file: string): void {
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw invalidModel(file, 'header is not a JSON object');
+  if (typeof header.id !== 'string') throw invalidModel(file, 'header id is not a string');
+  if (!['detector', 'landmarks', 'embedder'].includes(header.kind)) {
+    throw invalidModel(file, `header kind ${JSON.stringify(header.kind)} is not detector, landmarks or embedder`);
+  }
+  if (header.channels !== 'RGB' && header.channels !== 'BGR') throw invalidModel(file, 'header channels is not "RGB" or "BGR"');
+  const shape = header.inputShape;
+  if (
+    !Array.isArray(shape) || shape.length !== 4 || shape[0] !== 1 ||
+    !shape.every((d) => Number.isInteger(d) && d >= 1 && d <= MAX_INPUT_SIDE) || ![1, 3].includes(shape[3])
+  ) {
+    throw invalidModel(file, `header inputShape ${JSON.stringify(shape)?.slice(0, 80)} is not [1, height, width, 1 or 3] with sides up to ${MAX_INPUT_SIDE}`);
+  }
+  if (!Array.isArray(header.outputNames) || !header.outputNames.every((n) => typeof n === 'string')) {
+    throw invalidModel(file, 'header outputNames is not an array of strings');
+  }
+}
+
+/** The header's input shape must be the shape of the plan's one input, which the core checks. */
+function checkInputShape(header: ModelHeader, words: Int32Array, file: string): void {
+  const record = words.subarray(PLAN_HEADER_WORDS, PLAN_HEADER_WORDS + 6);
+  const planShape = record.length === 6 ? Array.from(record.subarray(2, 2 + Math.min(Math.max(record[1], 0), 4))) : [];
+  if (words[4] !== 1 || planShape.join(',') !== header.inputShape.join(',')) {
+    throw invalidModel(file, `header inputShape [${header.inputShape.join(', ')}] does not match the plan input [${planShape.join(', ')}]`);
+  }
+}
+
 export function readModelFile(file: string): ModelFile {
   let bytes: Buffer;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_MODEL_FILE_BYTES) throw invalidModel(file, `file has ${size} bytes, more than the limit of ${MAX_MODEL_FILE_BYTES}`);
     bytes = fs.readFileSync(file);
   } catch (error) {
+    if (error instanceof FacebitsError) throw error;
     throw new FacebitsError('INVALID_MODEL', `Model file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
   }
-  return decodeModelFile(bytes, file);
+  const model = decodeModelFile(bytes, file);
+  checkInputShape(model.header, model.plan.words, file);
+  return model;
 }
