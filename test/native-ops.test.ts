@@ -78,6 +78,14 @@ convCase('depthwise sigmoid odd', [1, 5, 5, 11], conv(3, 1, 1, 11, 11), { kind: 
 convCase('depthwise 57 channels', [1, 6, 7, 57], conv(3, 1, 1, 57, 57), relu);
 convCase('depthwise 80 channels stride 2', [1, 9, 9, 80], { ...conv(3, 2, 0, 80, 80), pb: 1, pr: 1 }, { kind: Activation.LEAKY_RELU, a: 0.2 });
 convCase('depthwise 5x5 blazeface', [1, 16, 16, 24], { ...conv(5, 1, 2, 24, 24) }, { kind: Activation.NONE });
+// 16 or fewer channels take 8 pixels per pass and 32 or fewer take 4, with narrower passes at the borders.
+convCase('depthwise 16 channels wide', [1, 7, 29, 16], conv(3, 1, 1, 16, 16), relu);
+convCase('depthwise 8 channels stride 2', [1, 12, 41, 8], conv(3, 2, 1, 8, 8), { kind: Activation.PRELU, slopes: slopes(8) });
+convCase('depthwise 24 channels wide', [1, 6, 19, 24], conv(3, 1, 1, 24, 24), { kind: Activation.CLIP, a: 0, b: 0.5 });
+convCase('depthwise 32 channels 5x5', [1, 9, 23, 32], conv(5, 1, 2, 32, 32), { kind: Activation.NONE });
+// An RGB first layer with more output pixels than one im2col block, so a block starts mid-row.
+convCase('conv 3x3 RGB several blocks', [1, 37, 45, 3], conv(3, 1, 1, 1, 16), relu);
+convCase('conv 3x3 RGB stride 2 odd size', [1, 33, 47, 3], { ...conv(3, 2, 0, 1, 16), pb: 1, pr: 1 }, relu);
 
 function fcCase(name: string, shape: number[], outF: number, act: ref.Act) {
   const next = ref.random(seed++);
@@ -296,6 +304,21 @@ padCase(PadMode.EDGE, [1, 3, 2, 0, 0, 4]);
     name: 'channel affine', builder: b6, outputs: [y6], inputs: [v6],
     expected: { data: v6.map((v, i) => v * scale[i % 19] + shift[i % 19]), shape: [1, 3, 3, 19] },
   });
+
+  // Fewer than 8 channels take the flat path with a repeating scale and shift; the sizes
+  // leave a remainder after the last whole period of 8 * channels floats.
+  for (const shape of [[1, 5, 7, 3], [1, 3, 3, 1], [1, 2, 5, 7]]) {
+    const channels = shape[3];
+    const b7 = new PlanBuilder();
+    const x7 = b7.input(shape);
+    const scale7 = ref.randomArray(channels, next), shift7 = ref.randomArray(channels, next);
+    const y7 = b7.add(OpType.CHANNEL_AFFINE, [x7], [], [scale7, shift7]);
+    const v7 = ref.randomArray(ref.sizeOf(shape), next);
+    cases.push({
+      name: `channel affine ${channels} channels`, builder: b7, outputs: [y7], inputs: [v7],
+      expected: { data: v7.map((v, i) => v * scale7[i % channels] + shift7[i % channels]), shape },
+    });
+  }
 }
 
 {

@@ -82,24 +82,48 @@ int64_t blockRows(const ConvGeometry& g) {
   return std::max<int64_t>(12, std::min<int64_t>(g.oh * g.ow, 32768 / depth));
 }
 
+// Copies a few floats with an inline loop. im2col rows are short (cg or kw * cg floats),
+// so a call to memcpy per tap costs more than the copy itself.
+inline void copyFloats(float* dst, const float* src, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) dst[i] = src[i];
+}
+
 // Writes rows [first, first + count) of the im2col matrix for one image and group.
 void im2col(const ConvGeometry& g, const float* image, int64_t group, int64_t first, int64_t count, float* rows) {
   const int64_t cg = g.c / g.groups;
   const int64_t depth = g.kh * g.kw * cg;
+  // With one group and no horizontal dilation, the kw taps of one kernel row are kw * c
+  // consecutive input floats, so a row whose taps are all inside the image is one copy.
+  const bool rowsAreContiguous = g.groups == 1 && g.dw == 1;
+  // The output position advances by one pixel per row, which avoids a 64-bit division per row.
+  int64_t oy = first / g.ow;
+  int64_t ox = first % g.ow - 1;
   for (int64_t r = 0; r < count; ++r) {
-    const int64_t pixel = first + r;
-    const int64_t oy = pixel / g.ow;
-    const int64_t ox = pixel % g.ow;
+    if (++ox == g.ow) {
+      ox = 0;
+      ++oy;
+    }
+    const int64_t x0 = ox * g.sw - g.padLeft;
+    const bool inside = x0 >= 0 && x0 + g.kw <= g.w;
     float* row = rows + r * depth;
     for (int64_t ky = 0; ky < g.kh; ++ky) {
       const int64_t iy = oy * g.sh - g.padTop + ky * g.dh;
+      float* dst = row + ky * g.kw * cg;
+      if (iy < 0 || iy >= g.h) {
+        std::fill(dst, dst + g.kw * cg, 0.0f);
+        continue;
+      }
+      const float* source = image + iy * g.w * g.c + group * cg;
+      if (rowsAreContiguous && inside) {
+        copyFloats(dst, source + x0 * g.c, g.kw * cg);
+        continue;
+      }
       for (int64_t kx = 0; kx < g.kw; ++kx) {
-        const int64_t ix = ox * g.sw - g.padLeft + kx * g.dw;
-        float* dst = row + (ky * g.kw + kx) * cg;
-        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
-          std::memset(dst, 0, sizeof(float) * cg);
+        const int64_t ix = x0 + kx * g.dw;
+        if (ix < 0 || ix >= g.w) {
+          std::fill(dst + kx * cg, dst + (kx + 1) * cg, 0.0f);
         } else {
-          std::memcpy(dst, image + (iy * g.w + ix) * g.c + group * cg, sizeof(float) * cg);
+          copyFloats(dst + kx * cg, source + ix * g.c, cg);
         }
       }
     }

@@ -4,8 +4,8 @@
 // Contract: as depthwiseAvx2 (conv2d_avx2.cpp): input NHWC [n, h, w, c], weights
 // [kh][kw][c], bias [c], output NHWC [n, oh, ow, c], any alignment. The last c % 16
 // channels use masked loads and stores, which never touch memory past the mask.
-// Two horizontally adjacent output pixels with the same valid kernel columns share
-// each weight load, so the inner loop issues 3 loads per 2 FMAs instead of 2 per 1.
+// Horizontally adjacent output pixels with the same valid kernel columns share each
+// weight load: 2 pixels at a time, or 4 to 8 when there are 32 or fewer channels.
 
 #include <immintrin.h>
 #include <math.h>
@@ -57,7 +57,7 @@ inline Window validTaps(int64_t origin, int64_t taps, int64_t dilation, int64_t 
   return w;
 }
 
-// Computes PIXELS (1 or 2) horizontally adjacent output pixels for the channels
+// Computes PIXELS (1, 2, 4 or 8) horizontally adjacent output pixels for the channels
 // [ch, ch + 16 * BLOCKS). lastMask selects the valid lanes of the last block.
 template <int PIXELS, int BLOCKS>
 inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0, Window kx,
@@ -127,6 +127,23 @@ void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* wei
       while (ox < g.ow) {
         const int64_t x0 = ox * g.sw - g.padLeft;
         const Window kx = validTaps(x0, g.kw, g.dw, g.w);
+        // With few channels, two pixels give too few independent FMA chains to hide the
+        // FMA latency, so up to 8 (16 channels) or 4 (32 channels) pixels go together.
+        // Windows move monotonically with x, so equal first and last windows mean all
+        // the pixels between have the same valid taps.
+        const int64_t wide = g.c <= 16 ? 8 : g.c <= 32 ? 4 : 2;
+        if (wide > 2 && ox + wide <= g.ow) {
+          const Window last = validTaps(x0 + (wide - 1) * g.sw, g.kw, g.dw, g.w);
+          if (last.begin == kx.begin && last.end == kx.end) {
+            if (wide == 8) {
+              pixels<8>(g, image, y0, ky, x0, kx, weights, bias, act, outRow + ox * g.c);
+            } else {
+              pixels<4>(g, image, y0, ky, x0, kx, weights, bias, act, outRow + ox * g.c);
+            }
+            ox += wide;
+            continue;
+          }
+        }
         if (ox + 1 < g.ow) {
           const Window next = validTaps(x0 + g.sw, g.kw, g.dw, g.w);
           if (next.begin == kx.begin && next.end == kx.end) {

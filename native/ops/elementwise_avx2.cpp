@@ -94,6 +94,28 @@ void activationAvx2(float* data, int64_t rows, int64_t channels, const ActParams
 
 void channelAffineAvx2(const float* x, const float* scale, const float* shift, float* y, int64_t rows,
                        int64_t channels) {
+  if (channels < 8) {
+    // Few channels (an RGB input): repeat scale and shift over a period of 8 * channels
+    // floats, a multiple of both the vector width and the channel count, and stream the
+    // tensor as one flat array.
+    const int64_t period = channels * 8;
+    float periodScale[56];
+    float periodShift[56];
+    for (int64_t i = 0; i < period; ++i) {
+      periodScale[i] = scale[i % channels];
+      periodShift[i] = shift[i % channels];
+    }
+    const int64_t total = rows * channels;
+    int64_t i = 0;
+    for (; i + period <= total; i += period) {
+      for (int64_t j = 0; j < period; j += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i + j);
+        _mm256_storeu_ps(y + i + j, _mm256_fmadd_ps(v, _mm256_loadu_ps(periodScale + j), _mm256_loadu_ps(periodShift + j)));
+      }
+    }
+    for (; i < total; ++i) y[i] = x[i] * scale[i % channels] + shift[i % channels];
+    return;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * channels;
     float* out = y + r * channels;
