@@ -59,6 +59,7 @@ export async function batchRows(options: MeasureOptions, faces: number): Promise
       facebits,
       peer: { name: peerBatches ? `onnxruntime-node, batch ${faces}` : 'onnxruntime-node, batch 1', timing: peer },
       ratio: facebits.median / peer.median,
+      ratioOfMinima: facebits.min / peer.min,
       rate: { facebits: perSecond(facebits.median), peer: perSecond(peer.median), unit: 'faces/s' },
     });
     model.native.dispose();

@@ -7,8 +7,10 @@ export interface Row {
   name: string;
   facebits: Timing;
   peer?: { name: string; timing: Timing };
-  /** facebits time divided by the peer's time; below 1 means facebits is faster. */
+  /** facebits median time divided by the peer's; below 1 means facebits is faster. */
   ratio?: number;
+  /** The same ratio of minimum times, which other processes on a shared machine disturb less. */
+  ratioOfMinima?: number;
   /** Throughput, for rows measured as a rate. */
   rate?: { facebits: number; peer?: number; unit: string };
   note?: string;
@@ -19,6 +21,7 @@ export function timeRow(section: string, name: string, facebits: Timing, peerNam
   if (peerName && peer) {
     row.peer = { name: peerName, timing: peer };
     row.ratio = facebits.median / peer.median;
+    row.ratioOfMinima = facebits.min / peer.min;
   }
   return row;
 }
@@ -35,9 +38,10 @@ export function printRows(rows: Row[]): void {
       section = row.section;
       console.log(`\n## ${section}`);
     }
-    const parts = [`  ${row.name.padEnd(44)} facebits ${formatMs(row.facebits).padEnd(20)}`];
-    if (row.peer) parts.push(`${row.peer.name} ${formatMs(row.peer.timing).padEnd(20)}`);
+    const parts = [`  ${row.name.padEnd(44)} facebits ${formatMs(row.facebits).padEnd(32)}`];
+    if (row.peer) parts.push(`${row.peer.name} ${formatMs(row.peer.timing).padEnd(32)}`);
     if (row.ratio !== undefined) parts.push(`ratio ${row.ratio.toFixed(2)}x`);
+    if (row.ratioOfMinima !== undefined) parts.push(`(of minima ${row.ratioOfMinima.toFixed(2)}x)`);
     if (row.rate) {
       const peerRate = row.rate.peer !== undefined ? ` vs ${rateText(row.rate.peer, row.rate.unit)}` : '';
       parts.push(`(${rateText(row.rate.facebits, row.rate.unit)}${peerRate})`);

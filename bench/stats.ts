@@ -83,8 +83,8 @@ export function summarise(values: number[]): Timing {
   return { median, mad, min: sorted[0], p75: quantile(0.75), p99: quantile(0.99), samples: sorted.length };
 }
 
-/** Formats a timing as "median ± MAD ms". */
+/** Formats a timing as "median ± MAD ms (min x)". */
 export function formatMs(t: Timing): string {
   const digits = t.median < 10 ? 3 : t.median < 100 ? 2 : 1;
-  return `${t.median.toFixed(digits)} ± ${t.mad.toFixed(digits)} ms`;
+  return `${t.median.toFixed(digits)} ± ${t.mad.toFixed(digits)} ms (min ${t.min.toFixed(digits)})`;
 }
