@@ -148,13 +148,19 @@ export function open(blob: Uint8Array, key: Uint8Array, options: OpenOptions = {
   }
 }
 
-function subtle(): SubtleCrypto {
-  const s = (globalThis.crypto as Crypto | undefined)?.subtle;
-  if (!s) throw new FacebitsError('NATIVE_UNAVAILABLE', 'WebCrypto (globalThis.crypto.subtle) is not available in this runtime');
-  return s;
+type WebCrypto = crypto.webcrypto.Crypto;
+
+function webCrypto(): WebCrypto {
+  const web = (globalThis as { crypto?: WebCrypto }).crypto;
+  if (!web?.subtle) throw new FacebitsError('NATIVE_UNAVAILABLE', 'WebCrypto (globalThis.crypto.subtle) is not available in this runtime');
+  return web;
 }
 
-async function importKey(key: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
+function subtle(): crypto.webcrypto.SubtleCrypto {
+  return webCrypto().subtle;
+}
+
+async function importKey(key: Uint8Array, usage: crypto.webcrypto.KeyUsage): Promise<crypto.webcrypto.CryptoKey> {
   return subtle().importKey('raw', checkKey(key), { name: 'AES-GCM' }, false, [usage]);
 }
 
@@ -163,7 +169,7 @@ export async function sealAsync(plaintext: Uint8Array, key: Uint8Array, options:
   checkBytes(plaintext, 'plaintext');
   const cryptoKey = await importKey(key, 'encrypt');
   const iv = new Uint8Array(IV_BYTES);
-  globalThis.crypto.getRandomValues(iv);
+  webCrypto().getRandomValues(iv);
   const head = header(kindCode(options.kind), iv);
   const sealed = new Uint8Array(
     await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: aad(head, options.associatedData), tagLength: TAG_BYTES * 8 }, cryptoKey, plaintext),

@@ -452,7 +452,10 @@ class GraphLowering {
     if (filter.shape.length !== 4) throw this.fail(node, `filter shape [${filter.shape}] is not rank 4`);
     const [kh, kw, filterIn, filterOut] = filter.shape;
     const inC = x.shape[3];
-    if (filterIn !== inC) throw this.fail(node, `filter expects ${filterIn} input channels but the input has ${inC}`);
+    // A filter that does not fit its input is a broken model, not a missing feature.
+    if (filterIn !== inC) {
+      throw invalidModel(this.file, `node "${node.name}" (${node.op}): filter expects ${filterIn} input channels but the input has ${inC}`);
+    }
 
     const strides = this.ints(node, 'strides', [1, 1, 1, 1]);
     const dilations = this.ints(node, 'dilations', [1, 1, 1, 1]);
