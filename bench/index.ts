@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   for (const section of args.sections) {
     const started = Date.now();
     if (section === 'single') rows.push(...(await singleThreadRows(options)));
-    if (section === 'batch') rows.push(...(await batchRows(options, args.quick ? 8 : 32)));
+    if (section === 'batch') rows.push(...(await batchRows(options, args.quick ? 8 : 16)));
     if (section === 'cold') rows.push(...coldStartRows(args.quick ? 3 : 10));
     if (section === 'hamming') rows.push(...(await hammingRows(options, 1_000_000)));
     console.error(`${section}: ${((Date.now() - started) / 1000).toFixed(1)} s`);

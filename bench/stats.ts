@@ -29,7 +29,7 @@ export const QUICK: MeasureOptions = { time: 250, iterations: 4, warmupTime: 100
 
 /** Options for calls that take a second or more, such as a batch run by a slow peer. */
 export function forSlowCalls(options: MeasureOptions): MeasureOptions {
-  return { time: 0, iterations: options === QUICK ? 2 : 4, warmupTime: 0, rounds: options.rounds };
+  return { time: 0, iterations: options === QUICK ? 2 : 3, warmupTime: 0, rounds: Math.min(options.rounds, 3) };
 }
 
 /**
