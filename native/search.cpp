@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <thread>
 
@@ -41,6 +42,10 @@ class BoundedHeap {
     std::push_heap(hits_.begin(), hits_.end(), nearer);
   }
 
+  // The largest distance that offer() can still accept: the worst kept distance once k
+  // hits are kept (a tie enters only with a lower index), and UINT32_MAX before that.
+  uint32_t bound() const { return hits_.size() < k_ ? UINT32_MAX : hits_.front().distance; }
+
   std::vector<HammingHit>& hits() { return hits_; }
 
  private:
@@ -67,13 +72,59 @@ __attribute__((target("avx2"))) void scanAvx2(const uint8_t* query, const uint8_
   }
 }
 
-__attribute__((target("avx512f,avx512vpopcntdq"))) void scanAvx512(const uint8_t* query, const uint8_t* codes,
+// Sums eight 64-bit lanes by halving. GCC 12 reports -Wmaybe-uninitialized inside its own
+// headers for every 512-to-256-bit extract (the unused merge operand), so it is silenced
+// for the AVX-512 scan below.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx2,avx512f"))) inline uint32_t sumLanes(__m512i lanes) {
+  const __m256i quarter = _mm256_add_epi64(_mm512_castsi512_si256(lanes), _mm512_extracti64x4_epi64(lanes, 1));
+  const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(quarter), _mm256_extracti128_si256(quarter, 1));
+  return static_cast<uint32_t>(_mm_cvtsi128_si64(_mm_add_epi64(half, _mm_unpackhi_epi64(half, half))));
+}
+
+__attribute__((target("avx2,avx512f,avx512vpopcntdq"))) void scanAvx512(const uint8_t* query, const uint8_t* codes,
                                                                    size_t begin, size_t end, size_t bytes,
                                                                    BoundedHeap& heap) {
+  uint32_t bound = heap.bound();
+  if (bytes == 64) {
+    // 512-bit codes, the common case: the query stays in one register and each code is one
+    // load, one VPOPCNTQ and one reduction.
+    const __m512i q = _mm512_loadu_si512(query);
+    size_t i = begin;
+    // Four codes per step keep four popcount chains in flight; one compare rejects all four
+    // in the common case where none beats the bound.
+    for (; i + 4 <= end; i += 4) {
+      const uint8_t* block = codes + i * 64;
+      const uint32_t d0 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block))));
+      const uint32_t d1 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block + 64))));
+      const uint32_t d2 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block + 128))));
+      const uint32_t d3 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block + 192))));
+      if (std::min(std::min(d0, d1), std::min(d2, d3)) > bound) continue;
+      const uint32_t distances[4] = {d0, d1, d2, d3};
+      for (size_t j = 0; j < 4; ++j) {
+        if (distances[j] > bound) continue;
+        heap.offer(distances[j], i + j);
+        bound = heap.bound();
+      }
+    }
+    for (; i < end; ++i) {
+      const __m512i x = _mm512_xor_si512(q, _mm512_loadu_si512(codes + i * 64));
+      const uint32_t distance = sumLanes(_mm512_popcnt_epi64(x));
+      if (distance > bound) continue;
+      heap.offer(distance, i);
+      bound = heap.bound();
+    }
+    return;
+  }
   for (size_t i = begin; i < end; ++i) {
-    heap.offer(static_cast<uint32_t>(binary::hammingAvx512(query, codes + i * bytes, bytes)), i);
+    const uint32_t distance = static_cast<uint32_t>(binary::hammingAvx512(query, codes + i * bytes, bytes));
+    if (distance > bound) continue;
+    heap.offer(distance, i);
+    bound = heap.bound();
   }
 }
+#pragma GCC diagnostic pop
 #endif
 
 // Follows the same rule as the single-pair hamming() binding: the AVX-512 kernel set uses
