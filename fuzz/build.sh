@@ -16,7 +16,12 @@ mkdir -p "$OBJ"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CXXFLAGS="-std=c++17 -O1 -g -fno-omit-frame-pointer -Wno-unknown-warning-option $SAN"
 
-CORE=(native/cpu.cpp native/executor.cpp native/image.cpp native/plan.cpp)
+# search.cpp also holds its N-API wrapper, so the N-API headers are on the include path.
+# The fuzz binaries never call that wrapper; its napi_* references are satisfied by
+# generated stubs that abort if they are ever reached.
+NAPI_INCLUDES="-I$(node -p "require('node-addon-api').include_dir") -I$(node -p "require('node-api-headers').include_dir")"
+CXXFLAGS="$CXXFLAGS $NAPI_INCLUDES -DNAPI_CPP_EXCEPTIONS -DNAPI_VERSION=8"
+CORE=(native/cpu.cpp native/executor.cpp native/image.cpp native/plan.cpp native/search.cpp)
 for f in native/ops/*.cpp; do CORE+=("$f"); done
 
 objects=()
@@ -37,11 +42,15 @@ for src in "${CORE[@]}"; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
+nm -u "$OBJ/search.cpp.o" | awk '$2 ~ /^napi_/ {print $2}' | sort -u |
+  awk 'BEGIN {print "#include <stdlib.h>"} {print "void " $1 "(void) { abort(); }"}' > "$OBJ/napi_stubs.c"
+"${CXX/clang++/clang}" -c "$OBJ/napi_stubs.c" -o "$OBJ/napi_stubs.o"
+
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzzer.cpp; do targets+=("$(basename "$f" .cpp)"); done
 fi
 for t in "${targets[@]}"; do
-  $CXX $CXXFLAGS -fsanitize=fuzzer "fuzz/$t.cpp" "${objects[@]}" -o "$OUT/$t"
+  $CXX $CXXFLAGS -fsanitize=fuzzer "fuzz/$t.cpp" "${objects[@]}" "$OBJ/napi_stubs.o" -lpthread -o "$OUT/$t"
   echo "built $OUT/$t"
 done

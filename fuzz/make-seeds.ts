@@ -62,4 +62,5 @@ for (let i = 0; i < 8; i++) {
   const bytes = Uint8Array.from({ length: n }, (_, k) => (k * (31 + i * 12) + i) & 255);
   write('shape_fuzzer', `seed${i}`, bytes);
   write('image_fuzzer', `seed${i}`, bytes);
+  write('search_fuzzer', `seed${i}`, bytes);
 }
