@@ -125,13 +125,23 @@ export function binding(backend?: Backend): NativeBinding {
   try {
     return loadAddon();
   } catch (error) {
+    let core: NativeBinding;
     try {
-      return loadWasm();
+      core = loadWasm();
     } catch {
       throw error;
     }
+    if (!fallbackNoticePrinted) {
+      // One line: node-gyp-build's message spans several lines, so only its first is kept.
+      const reason = String((addonError as Error).message).split('\n')[0];
+      console.warn(`facebits: the native addon did not load (${reason}), so facebits runs on the WASM backend`);
+      fallbackNoticePrinted = true;
+    }
+    return core;
   }
 }
+
+let fallbackNoticePrinted = false;
 
 /** Reads FACEBITS_BACKEND: 'native', 'wasm', or unset (or empty) for automatic choice. */
 export function backendFromEnvironment(): Backend | undefined {
