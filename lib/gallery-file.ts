@@ -32,6 +32,9 @@ import { FacebitsError } from './errors';
 export const GALLERY_MAGIC = 'FBGALLRY';
 export const GALLERY_VERSION = 1;
 const FIXED_HEADER = 64;
+/** Largest embedding dimension and code length a gallery file may declare. */
+export const MAX_DIMENSION = 65536;
+export const MAX_CODE_BYTES = 8192;
 const ALIGN = 64;
 
 /** The decoded contents of a gallery file, checksums verified. */
@@ -208,7 +211,12 @@ export async function readGalleryFile(file: string): Promise<GalleryData> {
     const count = Number(view.getBigUint64(24, true));
     const idsSize = Number(view.getBigUint64(32, true));
     const modelIdSize = view.getUint32(40, true);
-    if (headerSize !== padded(FIXED_HEADER + modelIdSize) || codeBytes % 8 !== 0 || !Number.isSafeInteger(count) || !Number.isSafeInteger(idsSize)) {
+    // The caps on dimension and code length bound what Gallery allocates up front, even for
+    // a gallery of no entries (a fuzzing finding: a 128-byte file asked for 32 GiB).
+    if (
+      headerSize !== padded(FIXED_HEADER + modelIdSize) || codeBytes % 8 !== 0 || !Number.isSafeInteger(count) || !Number.isSafeInteger(idsSize) ||
+      dimension > MAX_DIMENSION || codeBytes > MAX_CODE_BYTES
+    ) {
       throw galleryError('GALLERY_CORRUPTED', file, 'the header fields are inconsistent');
     }
     if (size < headerSize) throw galleryError('GALLERY_TRUNCATED', file, `the file has ${size} bytes, fewer than its ${headerSize}-byte header`);
