@@ -2,6 +2,7 @@
 // Builds and runs the libFuzzer targets one after another.
 //   npm run fuzz -- --seconds 60                 every target for 60 s each
 //   npm run fuzz -- --seconds 600 plan_fuzzer    one target
+//   npm run fuzz -- --seconds 600 gallery        the gallery file mutation fuzzer (TypeScript)
 // New corpus entries go to fuzz/out/corpus/<target> (not committed); the committed seeds
 // in fuzz/corpus/<target> are read as well. A crash leaves fuzz/out/<target>-crash-* and
 // makes the command exit non-zero; turn each into a regression test (docs/FUZZING.md).
@@ -25,13 +26,26 @@ if (!Number.isInteger(seconds) || seconds < 1) {
 }
 if (targets.length === 0) {
   for (const f of fs.readdirSync(__dirname).sort()) if (f.endsWith('_fuzzer.cpp')) targets.push(f.slice(0, -4));
+  targets.push('gallery');
+}
+const native = targets.filter((t) => t !== 'gallery');
+
+if (native.length) {
+  const build = spawnSync(path.join(__dirname, 'build.sh'), native, { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const build = spawnSync(path.join(__dirname, 'build.sh'), targets, { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
-
 let failed = 0;
-for (const t of targets) {
+if (targets.includes('gallery')) {
+  const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const run = spawnSync(process.execPath, [tsx, path.join(__dirname, 'gallery-fuzz.ts'), '--seconds', String(seconds)], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  console.log(`fuzz: gallery exit ${run.status}`);
+  if (run.status !== 0) failed++;
+}
+for (const t of native) {
   const work = path.join(__dirname, 'out', 'corpus', t);
   fs.mkdirSync(work, { recursive: true });
   const started = Date.now();
