@@ -201,4 +201,16 @@ limits('.fbm: a header that does not match the plan is rejected', async () => {
   }
 });
 
+limits('a detector without the decoder outputs raises INVALID_MODEL', async () => {
+  const image = { data: new Uint8Array(64 * 64 * 3), width: 64, height: 64, channels: 3 };
+  for (const decoder of ['yunet', 'blazeface'] as const) {
+    const fb = await load({ detector: { path: fbmConv(`detector-${decoder}.fbm`, 24), decoder }, landmarks: 'none' });
+    try {
+      await rejectsWith(fb.detect(image), 'INVALID_MODEL', decoder === 'yunet' ? /YuNet output/ : /BlazeFace outputs/);
+    } finally {
+      fb.dispose();
+    }
+  }
+});
+
 limits.run();

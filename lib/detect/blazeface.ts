@@ -6,6 +6,7 @@
 // cell centres of a 16x16 grid (2 per cell) and an 8x8 grid (6 per cell).
 
 import type { Point } from '../align';
+import { FacebitsError } from '../errors';
 import type { NativeTensor } from '../native';
 import { Face, nonMaxSuppression } from './face';
 
@@ -44,7 +45,7 @@ function pairOutputs(outputs: NativeTensor[]): Array<{ scores: Float32Array; box
     const count = grid.cells * grid.cells * grid.perCell;
     const s = scores.find((t) => t.data.length === count);
     const b = boxes.find((t) => t.data.length === count * 16);
-    if (!s || !b) throw new Error(`BlazeFace outputs have no pair with ${count} anchors`);
+    if (!s || !b) throw new FacebitsError('INVALID_MODEL', `BlazeFace outputs have no pair with ${count} anchors`);
     return { scores: s.data, boxes: b.data, count };
   });
 }

@@ -6,6 +6,7 @@
 // same order as the alignment template.
 
 import type { Point } from '../align';
+import { FacebitsError } from '../errors';
 import type { NativeTensor } from '../native';
 import { Face, nonMaxSuppression } from './face';
 
@@ -29,7 +30,7 @@ export function decodeYuNet(outputs: Map<string, NativeTensor>, options: YuNetOp
   for (const stride of STRIDES) {
     const get = (name: string): Float32Array => {
       const t = outputs.get(`${name}_${stride}`);
-      if (!t) throw new Error(`YuNet output ${name}_${stride} is missing`);
+      if (!t) throw new FacebitsError('INVALID_MODEL', `YuNet output ${name}_${stride} is missing`);
       return t.data;
     };
     const cls = get('cls');
@@ -38,7 +39,7 @@ export function decodeYuNet(outputs: Map<string, NativeTensor>, options: YuNetOp
     const kps = get('kps');
     const cols = Math.ceil(options.inputWidth / stride);
     const rows = Math.ceil(options.inputHeight / stride);
-    if (cls.length !== rows * cols) throw new Error(`YuNet cls_${stride} has ${cls.length} cells, expected ${rows * cols}`);
+    if (cls.length !== rows * cols) throw new FacebitsError('INVALID_MODEL', `YuNet cls_${stride} has ${cls.length} cells, expected ${rows * cols}`);
 
     for (let i = 0; i < rows * cols; i++) {
       const score = Math.sqrt(clamp01(cls[i]) * clamp01(obj[i]));
