@@ -3,6 +3,7 @@
 
 import { parseArgs } from 'node:util';
 
+import { runGalleryCommand } from './cli-gallery';
 import { FacebitsError } from './errors';
 import { evaluateLfw } from './eval/lfw';
 import { load, LoadOptions } from './load';
@@ -10,6 +11,8 @@ import { load, LoadOptions } from './load';
 const USAGE = `Usage:
   facebits verify IMAGE_A IMAGE_B [options]   decide whether two photos show the same person
   facebits eval lfw DIR [options]             10-fold LFW verification on DIR/pairs.txt
+  facebits eval identify DIR [options]        closed-set identification (facebits gallery --help)
+  facebits gallery add|remove|search|info     enrol faces and search them (facebits gallery --help)
 
 Options:
   --json                     print one JSON object (for eval, as the last line)
@@ -30,7 +33,7 @@ Options:
   --max-pixels N             largest decoded image accepted, in pixels (default 268402689)
   -h, --help                 show this help`;
 
-const OPTIONS = {
+export const OPTIONS = {
   json: { type: 'boolean' },
   threshold: { type: 'string' },
   'min-score': { type: 'string' },
@@ -154,6 +157,7 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'gallery' || (argv[0] === 'eval' && argv[1] === 'identify')) return runGalleryCommand(argv);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -190,7 +190,13 @@ async function readExactly(handle: fs.promises.FileHandle, target: Uint8Array, p
  * are checked before anything is returned, so a damaged file never loads in part.
  */
 export async function readGalleryFile(file: string): Promise<GalleryData> {
-  const handle = await fs.promises.open(file, 'r');
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(file, 'r');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message;
+    throw new FacebitsError('INVALID_ARGUMENT', `Cannot open gallery ${file}: ${reason}`, { cause: error });
+  }
   try {
     const { size } = await handle.stat();
     const fixed = new Uint8Array(FIXED_HEADER);
