@@ -161,13 +161,16 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
     }
   }
 
+  // The wasm-side model, freed once it is disposed and no run() is pending.
+  interface ModelHandle { pointer: number; pending: number; disposed: boolean }
+
   // Frees the wasm-side model when its JS object is collected without dispose().
-  const finalizer = new FinalizationRegistry<{ pointer: number }>((handle) => {
+  const finalizer = new FinalizationRegistry<ModelHandle>((handle) => {
     if (handle.pointer !== 0) core.fb_model_free(handle.pointer);
   });
 
   class WasmModel implements NativeModel {
-    private readonly handle: { pointer: number };
+    private readonly handle: ModelHandle;
 
     constructor(words: Int32Array, weights: Float32Array) {
       typedArrayArg(words, Int32Array, 'Int32Array', 'words');
@@ -183,12 +186,12 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
         if (weightsPointer !== 0) core.free(weightsPointer);
       }
       if (pointer === 0) throw codedError('INVALID_MODEL', lastError());
-      this.handle = { pointer };
+      this.handle = { pointer, pending: 0, disposed: false };
       finalizer.register(this, this.handle, this);
     }
 
     private live(): number {
-      if (this.handle.pointer === 0) {
+      if (this.handle.disposed) {
         throw codedError('INVALID_MODEL', 'The model is disposed; create a new Model to run this plan');
       }
       return this.handle.pointer;
@@ -213,36 +216,60 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
 
     runSync(inputs: Float32Array[]): NativeTensor[] {
       const model = this.live();
-      const checked = this.checkInputs(model, inputs);
-      const pointers: number[] = [];
-      let table = 0;
-      let outputs = 0;
-      try {
-        for (const input of checked) pointers.push(copyIn(input));
-        table = copyIn(Uint32Array.from(pointers));
-        outputs = core.fb_model_run(model, table);
-        if (outputs === 0) throw new Error(lastError());
-        return readOutputs(outputs);
-      } finally {
-        if (outputs !== 0) core.fb_outputs_free(outputs);
-        if (table !== 0) core.free(table);
-        for (const pointer of pointers) core.free(pointer);
-      }
+      return execute(model, this.checkInputs(model, inputs));
     }
 
     /**
-     * Runs the plan on the calling thread: WebAssembly has no thread pool here, so the
-     * promise only defers the work to a microtask and the run blocks the event loop.
+     * Checks the inputs now and runs the plan in a microtask on the calling thread:
+     * WebAssembly has no thread pool here, so the run blocks the event loop. A dispose()
+     * before the run starts frees the model only after the run, as in the addon.
      */
     run(inputs: Float32Array[]): Promise<NativeTensor[]> {
-      return Promise.resolve().then(() => this.runSync(inputs));
+      let model: number;
+      let checked: Float32Array[];
+      try {
+        model = this.live();
+        checked = this.checkInputs(model, inputs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.handle.pending++;
+      return Promise.resolve()
+        .then(() => execute(model, checked))
+        .finally(() => {
+          this.handle.pending--;
+          this.release();
+        });
     }
 
     dispose(): void {
-      if (this.handle.pointer === 0) return;
+      if (this.handle.disposed) return;
+      this.handle.disposed = true;
+      finalizer.unregister(this);
+      this.release();
+    }
+
+    private release(): void {
+      if (!this.handle.disposed || this.handle.pending > 0 || this.handle.pointer === 0) return;
       core.fb_model_free(this.handle.pointer);
       this.handle.pointer = 0;
-      finalizer.unregister(this);
+    }
+  }
+
+  function execute(model: number, checked: Float32Array[]): NativeTensor[] {
+    const pointers: number[] = [];
+    let table = 0;
+    let outputs = 0;
+    try {
+      for (const input of checked) pointers.push(copyIn(input));
+      table = copyIn(Uint32Array.from(pointers));
+      outputs = core.fb_model_run(model, table);
+      if (outputs === 0) throw new Error(lastError());
+      return readOutputs(outputs);
+    } finally {
+      if (outputs !== 0) core.fb_outputs_free(outputs);
+      if (table !== 0) core.free(table);
+      for (const pointer of pointers) core.free(pointer);
     }
   }
 
