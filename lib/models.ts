@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { FacebitsError, invalidModel, invalidParameter } from './errors';
-import { importModelFile, ImportedModel } from './import';
+import type { ImportedModel } from './import';
 import { ModelHeader, readModelFile } from './model-file';
 import { native, NativeBinding, NativeModel, NativeTensor } from './native';
 import { encodePlan } from './plan';
@@ -102,6 +102,10 @@ export function loadFromPath(
     return compile(header, plan.words, plan.weights, file, core);
   }
 
+  // The importers load onnx-proto (protobufjs), which costs tens of milliseconds at start-up,
+  // so they load only when a model file needs importing and not for the built-in models.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { importModelFile } = require('./import') as typeof import('./import');
   const imported: ImportedModel = importModelFile(file, { inputShape: pre.inputShape });
   const { scale, shift } = normalisation(perChannel(pre.mean, 0, 'mean'), perChannel(pre.std, 1, 'std'));
   const channels = imported.inputShape[imported.inputShape.length - 1];

@@ -77,6 +77,24 @@ for (const isa of binding.supportedIsas()) {
       binding.setIsa(initialIsa);
     }
   });
+
+  test(`${isa} hammingMany code lengths`, () => {
+    binding.setIsa(isa);
+    try {
+      const next = random(13);
+      // 32 and 64 bytes have their own scan loops; the others take the general kernel.
+      for (const bytes of [8, 32, 40, 64, 96, 128]) {
+        const query = randomBytes(bytes, next);
+        const codes = randomBytes(bytes * 19, next);
+        const distances = binding.hammingMany(query, codes, 19);
+        for (let i = 0; i < 19; i++) {
+          assert.is(distances[i], hammingJs(query, codes.subarray(i * bytes, (i + 1) * bytes)), `${bytes} bytes, code ${i}`);
+        }
+      }
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  });
 }
 
 test('hamming rejects mismatched codes', () => {
