@@ -1,5 +1,5 @@
-// Throughput with all cores: facebits runs one face per call, with one call in flight per
-// core on the libuv thread pool; onnxruntime-node runs a batch with one intra-op thread per core.
+// Throughput with all cores. facebits runs one face per call, with one call in flight per core
+// on the libuv thread pool. onnxruntime-node runs a batch with one intra-op thread per core.
 
 import * as fs from 'node:fs';
 

@@ -1,5 +1,5 @@
-// Benchmark entry point: `npm run bench` for the full run, `npm run bench -- --quick` for a
-// short one. Exits with status 1 when an engine returns a wrong result; slow results only print.
+// Benchmark entry point. `npm run bench` runs everything and `npm run bench -- --quick` a short
+// version. The exit status is 1 when an engine returns a wrong result, and slow results only print.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -37,12 +37,12 @@ function parseArgs(argv: string[]): Args {
     } else if (arg === '--only' && i + 1 < argv.length) {
       const names = argv[++i].split(',');
       const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
-      if (unknown.length) throw new Error(`Unknown section ${unknown.join(', ')}; expected ${SECTIONS.join(', ')}\n${USAGE}`);
+      if (unknown.length) throw new Error(`Invalid section ${unknown.join(', ')}. Expected one of ${SECTIONS.join(', ')}.\n${USAGE}`);
       args.sections = names as Section[];
     } else if (arg === '--json' && i + 1 < argv.length) {
       args.json = argv[++i];
     } else {
-      throw new Error(`Unknown argument ${arg}\n${USAGE}`);
+      throw new Error(`Invalid argument ${arg}.\n${USAGE}`);
     }
   }
   return args;

@@ -1,6 +1,6 @@
-// One input at a time on one thread: embedding and detection against onnxruntime-node and
-// the TF.js WebAssembly backend, on the same model files and the same input. facebits runs
-// with runSync, on the calling thread: on a loaded machine the hand-off to the libuv thread
+// Embedding and detection of one input at a time on one thread, against onnxruntime-node and
+// the TF.js WebAssembly backend on the same model files and the same input. facebits runs with
+// runSync on the calling thread, because on a loaded machine the hand-off to the libuv thread
 // pool and back can add whole scheduler time slices to a call.
 
 import * as fs from 'node:fs';
@@ -37,7 +37,7 @@ async function runOrt(session: any, input: Float32Array, dims: number[]): Promis
   return out;
 }
 
-/** An aligned-face-sized input in both layouts: HWC for facebits, CHW for onnxruntime. */
+/** Returns a 112x112 face input in HWC layout for facebits and CHW layout for onnxruntime. */
 async function faceInput(): Promise<{ hwc: Float32Array; chw: Float32Array }> {
   const hwc = normalise(await photo(112, 112), 127.5, 128);
   return { hwc, chw: hwcToChw(hwc, 112, 112, 3) };

@@ -1,4 +1,4 @@
-// Timing on tinybench: each measurement is one task, summarised by its median and spread.
+// Timing helpers built on tinybench. Each measurement is summarised by its median and spread.
 
 export interface Timing {
   /** Median time per call, in milliseconds. */
@@ -85,6 +85,8 @@ export function summarise(values: number[]): Timing {
 
 /** Formats a timing as "median ± MAD ms (min x)". */
 export function formatMs(t: Timing): string {
-  const digits = t.median < 10 ? 3 : t.median < 100 ? 2 : 1;
+  let digits = 1;
+  if (t.median < 10) digits = 3;
+  else if (t.median < 100) digits = 2;
   return `${t.median.toFixed(digits)} ± ${t.mad.toFixed(digits)} ms (min ${t.min.toFixed(digits)})`;
 }

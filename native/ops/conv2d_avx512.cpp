@@ -131,7 +131,12 @@ void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* wei
         // FMA latency, so up to 8 (16 channels) or 4 (32 channels) pixels go together.
         // Windows move monotonically with x, so equal first and last windows mean all
         // the pixels between have the same valid taps.
-        const int64_t wide = g.c <= 16 ? 8 : g.c <= 32 ? 4 : 2;
+        int64_t wide = 2;
+        if (g.c <= 16) {
+          wide = 8;
+        } else if (g.c <= 32) {
+          wide = 4;
+        }
         if (wide > 2 && ox + wide <= g.ow) {
           const Window last = validTaps(x0 + (wide - 1) * g.sw, g.kw, g.dw, g.w);
           if (last.begin == kx.begin && last.end == kx.end) {

@@ -95,9 +95,9 @@ void activationAvx2(float* data, int64_t rows, int64_t channels, const ActParams
 void channelAffineAvx2(const float* x, const float* scale, const float* shift, float* y, int64_t rows,
                        int64_t channels) {
   if (channels < 8) {
-    // Few channels (an RGB input): repeat scale and shift over a period of 8 * channels
-    // floats, a multiple of both the vector width and the channel count, and stream the
-    // tensor as one flat array.
+    // With few channels, as in an RGB input, scale and shift repeat over a period of
+    // 8 * channels floats, a multiple of both the vector width and the channel count, so
+    // the tensor streams as one flat array.
     const int64_t period = channels * 8;
     float periodScale[56];
     float periodShift[56];
