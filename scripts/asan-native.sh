@@ -4,7 +4,7 @@
 # loads that copy because FACEBITS_PREBUILD points at build-asan. Node itself is not
 # instrumented, so the sanitizer runtimes are preloaded and leak checking is off.
 # Any sanitizer report fails the run (halt_on_error, exit code 1).
-# Usage: scripts/asan-native.sh [uvu pattern]   (default: native)
+# Usage: scripts/asan-native.sh [uvu file pattern]   (default: the native-*.test.ts files)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,4 +60,4 @@ PRELOAD="$($CXX -print-file-name=libasan.so) $($CXX -print-file-name=libubsan.so
 export FACEBITS_PREBUILD=$PWD/build-asan
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=0:exitcode=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-LD_PRELOAD="$PRELOAD" node node_modules/uvu/bin.js -r tsx test "${1:-native}"
+LD_PRELOAD="$PRELOAD" node node_modules/uvu/bin.js -r tsx test "${1:-native.*\.test\.ts$}"
