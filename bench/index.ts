@@ -74,8 +74,8 @@ function environment(quick: boolean): Record<string, string> {
 function printTargets(rows: Row[]): void {
   const lines: string[] = [];
   for (const row of rows) {
-    if (row.section.startsWith('Embedding') && row.peer?.name === 'onnxruntime-node' && row.ratio !== undefined) {
-      lines.push(`embedding ${row.name}: ${row.ratio.toFixed(2)}x onnxruntime-node, ${row.ratioOfMinima?.toFixed(2)}x of minima (target <= 0.80x)`);
+    if (row.section.startsWith('Embedding') && row.peer && row.ratio !== undefined) {
+      lines.push(`embedding ${row.name}: ${row.ratio.toFixed(2)}x ${row.peer.name}, ${row.ratioOfMinima?.toFixed(2)}x of minima (target <= 0.80x)`);
     }
     if (row.name.startsWith('YuNet') && row.ratio !== undefined) {
       lines.push(`detection ${row.name}: ${row.ratio.toFixed(2)}x onnxruntime-node, ${row.ratioOfMinima?.toFixed(2)}x of minima (target <= 1.00x)`);

@@ -4,7 +4,8 @@ import { OpType, Plan } from './plan';
 
 /**
  * Puts y = x * scale[c] + shift[c] in front of the plan's single input, so callers feed
- * raw pixel values and the model's own normalisation runs in the core.
+ * raw pixel values and the model's own normalisation runs in the core. An identity affine
+ * (scale 1, shift 0) returns the plan unchanged, which saves a pass over the input.
  */
 export function prependChannelAffine(plan: Plan, scale: number[], shift: number[]): Plan {
   if (plan.inputs.length !== 1) throw new RangeError(`Expected a plan with one input, received ${plan.inputs.length}`);
@@ -13,6 +14,8 @@ export function prependChannelAffine(plan: Plan, scale: number[], shift: number[
   if (scale.length !== channels || shift.length !== channels) {
     throw new RangeError(`Expected ${channels} scale and shift values, received ${scale.length} and ${shift.length}`);
   }
+
+  if (scale.every((value) => value === 1) && shift.every((value) => value === 0)) return plan;
 
   const raw = plan.tensorCount;
   return {
