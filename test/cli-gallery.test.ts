@@ -1,0 +1,68 @@
+// The gallery and eval identify commands, run through bin/facebits.js.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { lfwImage, sharedPath } from './helpers';
+
+const BIN = path.join(__dirname, '..', 'bin', 'facebits.js');
+
+function facebits(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('gallery add, search, info and remove', () => {
+  if (!sharedPath('faces/lfw', 'gallery commands')) return;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-cli-gallery-')), 'people.fbg');
+
+  const added = facebits('gallery', 'add', file, 'colin', lfwImage('Colin_Powell', 40), '--json');
+  assert.is(added.status, 0, added.stderr);
+  assert.equal(JSON.parse(added.stdout), { added: 'colin', size: 1 });
+  const second = facebits('gallery', 'add', file, 'george', lfwImage('George_W_Bush', 7));
+  assert.is(second.status, 0, second.stderr);
+  assert.match(second.stdout, /added george .*2 entries/);
+
+  const found = facebits('gallery', 'search', file, lfwImage('Colin_Powell', 71), '--json');
+  assert.is(found.status, 0, found.stderr);
+  const result = JSON.parse(found.stdout);
+  assert.is(result.matches[0].id, 'colin');
+  assert.ok(result.matches.every((m: { score: number }) => m.score >= result.threshold), 'matches are above the threshold');
+
+  const info = facebits('gallery', 'info', file, '--json');
+  assert.is(info.status, 0, info.stderr);
+  const summary = JSON.parse(info.stdout);
+  assert.is(summary.size, 2);
+  assert.is(summary.codeBits, 512);
+  assert.equal(summary.ids, ['colin', 'george']);
+
+  const removed = facebits('gallery', 'remove', file, 'colin');
+  assert.is(removed.status, 0, removed.stderr);
+  const missed = facebits('gallery', 'search', file, lfwImage('Colin_Powell', 71));
+  assert.is(missed.status, 1, missed.stderr);
+  assert.match(missed.stdout, /no match at or above cosine/);
+});
+
+test('gallery commands exit 2 on errors', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-cli-gallery-'));
+  const missing = facebits('gallery', 'info', path.join(dir, 'missing.fbg'));
+  assert.is(missing.status, 2);
+  assert.match(missing.stderr, /INVALID_ARGUMENT: Cannot open gallery .*missing\.fbg: the file does not exist/);
+
+  const junk = path.join(dir, 'junk.fbg');
+  fs.writeFileSync(junk, 'not a gallery at all, just some text to fill the header');
+  const corrupted = facebits('gallery', 'info', junk);
+  assert.is(corrupted.status, 2);
+  assert.match(corrupted.stderr, /GALLERY_CORRUPTED: .*not a facebits gallery/);
+
+  const unknown = facebits('gallery', 'list', junk);
+  assert.is(unknown.status, 2);
+  assert.match(unknown.stderr, /Unknown gallery command "list"/);
+});
+
+test.run();
