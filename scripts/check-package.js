@@ -8,8 +8,8 @@
 //   3. linux-arm64 under qemu-user, whose embeddings must match x64 (cosine >= 0.9999).
 //
 // Needs the LFW images beside the checkout (../shared/faces/lfw), and for step 3 Debian's
-// qemu-user-static and g++-aarch64-linux-gnu (whose /usr/aarch64-linux-gnu holds the arm64 C
-// libraries). Each check that cannot run prints "skip" and the reason. Usage:
+// qemu-user-static and g++-aarch64-linux-gnu (whose /usr/aarch64-linux-gnu contains the arm64
+// C libraries). Each check that cannot run prints "skip" and the reason. Usage:
 //
 //   node scripts/check-package.js [--tarball facebits-x.y.z.tgz]
 
@@ -27,7 +27,7 @@ const MIN_COSINE = 0.9999;
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 const DEFAULT_MODELS = ['blazeface-back.fbm', 'face-landmark-68.fbm', 'fr-feature.fbm'];
 
-/** Paths allowed in the tarball; anything else fails the contents check. */
+/** Paths allowed in the tarball. Any other path fails the contents check. */
 const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
@@ -80,7 +80,7 @@ function npmCli() {
 }
 
 /**
- * Returns an environment whose PATH holds only `node` and `sh` (npm runs install scripts with
+ * Returns an environment whose PATH contains only `node` and `sh` (npm runs install scripts with
  * sh), so no compiler, make or python is reachable, as in a slim container image.
  */
 function noCompilerEnv(work) {
@@ -120,6 +120,7 @@ function checkContents(info) {
 
   const required = [
     'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts', 'binding.gyp', 'bin/facebits.js',
+    'wasm/facebits.wasm',
     ...DEFAULT_MODELS.map((name) => `models/default/${name}`),
   ];
   const missing = required.filter((file) => !files.includes(file));
@@ -268,8 +269,8 @@ async function main() {
     else fail('ESM import', esm.stderr.trim());
 
     // 2. prebuilds/ removed: the WASM backend.
-    if (!files.some((file) => file.endsWith('.wasm'))) {
-      skip('WASM fallback without a prebuilt binary', 'the tarball has no .wasm file, so there is no WASM backend to fall back to yet');
+    if (!files.includes('wasm/facebits.wasm')) {
+      fail('WASM fallback without a prebuilt binary', 'the tarball has no wasm/facebits.wasm');
     } else {
       fs.rmSync(path.join(installed, 'prebuilds'), { recursive: true });
       // With install scripts on, node-gyp-build finds no binary, fails to build without a
