@@ -48,6 +48,30 @@ test('gallery add, search, info and remove', () => {
   assert.match(missed.stdout, /no match at or above cosine/);
 });
 
+test('eval identify on linked person folders', () => {
+  const lfw = sharedPath('faces/lfw', 'eval identify');
+  if (!lfw) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-identify-'));
+  for (const person of ['Colin_Powell', 'George_W_Bush', 'Tony_Blair']) {
+    fs.mkdirSync(path.join(dir, person));
+    for (const file of fs.readdirSync(path.join(lfw, person)).sort().slice(0, 3)) {
+      fs.symlinkSync(path.join(lfw, person, file), path.join(dir, person, file));
+    }
+  }
+  fs.symlinkSync(path.join(lfw, 'Tony_Blair'), path.join(dir, 'Tony_Blair_linked'));
+
+  const run = facebits('eval', 'identify', dir, '--json');
+  assert.is(run.status, 0, run.stderr);
+  const report = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  assert.is(report.people, 4, 'a linked person folder is followed');
+  assert.ok(report.queries >= 8, `${report.queries} queries`);
+  for (const key of ['rank1', 'rank5']) {
+    assert.type(report.twoStage[key], 'number', key);
+    assert.is(report.twoStage[key], report.exact[key], key);
+  }
+  assert.match(run.stdout, /two-stage {4}rank-1 [\d.]+ %/);
+});
+
 test('gallery commands exit 2 on errors', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-cli-gallery-'));
   const missing = facebits('gallery', 'info', path.join(dir, 'missing.fbg'));

@@ -111,7 +111,9 @@ export function listPeople(dir: string): Map<string, string[]> {
     throw new FacebitsError('INVALID_ARGUMENT', `Cannot read ${dir}: ${(error as Error).message}; pass a folder with one subfolder of photos per person`);
   }
   const people = new Map<string, string[]>();
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+  // Dirent.isDirectory() is false for a symbolic link, so links are followed with stat.
+  const isFolder = (e: fs.Dirent): boolean => e.isDirectory() || (e.isSymbolicLink() && fs.statSync(path.join(dir, e.name)).isDirectory());
+  for (const entry of entries.filter(isFolder).sort((a, b) => a.name.localeCompare(b.name))) {
     const folder = path.join(dir, entry.name);
     const files = fs.readdirSync(folder).filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())).sort();
     if (files.length >= 2) people.set(entry.name, files.map((f) => path.join(folder, f)));
