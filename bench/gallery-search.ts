@@ -1,6 +1,6 @@
-// Gallery search on a synthetic gallery of random 512-bit codes and 512-d embeddings:
-// the native top-k Hamming scan alone, the two-stage search (scan, then cosine re-rank of
-// a 100-entry shortlist) on one thread and on all threads, and the exact cosine scan.
+// Times gallery search on a synthetic gallery of random 512-d embeddings with 512-bit codes.
+// It measures the native top-k Hamming scan alone, the two-stage search on one thread and
+// on all threads (scan, then cosine re-rank of a 100-entry shortlist), and the exact scan.
 //
 //   npx tsx bench/gallery-search.ts [--count N] [--queries N] [--json]
 //

@@ -91,7 +91,7 @@ function encodeIds(ids: string[]): Uint8Array {
   return out;
 }
 
-/** The file as a list of byte ranges to write in order. */
+/** Encodes the gallery as the list of byte ranges that make up the file, in order. */
 export function encodeGallery(data: GalleryData): Uint8Array[] {
   const count = data.ids.length;
   const modelId = Buffer.from(data.modelId, 'utf8');
@@ -166,14 +166,15 @@ async function syncDirectory(dir: string): Promise<void> {
     handle = await fs.promises.open(dir, 'r');
     await handle.sync();
   } catch (error) {
-    // Windows cannot open or fsync a folder; there the rename itself is the commit point.
+    // Windows cannot open or fsync a folder, so there the rename itself is the commit point.
     if (process.platform !== 'win32') throw error;
   } finally {
     await handle?.close();
   }
 }
 
-// Reads exactly `length` bytes at `position` into `target`, in calls of at most 1 GiB.
+// Reads target.length bytes at `position` into `target`, in calls of at most 1 GiB, and
+// returns the count read, which is smaller only at the end of the file.
 async function readExactly(handle: fs.promises.FileHandle, target: Uint8Array, position: number): Promise<number> {
   let done = 0;
   while (done < target.length) {

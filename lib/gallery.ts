@@ -6,8 +6,8 @@ import { GalleryData, readGalleryFile, writeGalleryFile } from './gallery-file';
 import { native } from './native';
 
 /**
- * What a gallery stores per id: an embedding and its binary code. The result of
- * `embed()` fits. The embedding is L2-normalised on insertion, and the code is stored as
+ * The entry a gallery stores per id: an embedding and its binary code. The result of
+ * `embed()` has both fields. The embedding is L2-normalised on insertion, and the code is stored as
  * given, so it may come from sign bits or from any projection of fixed length.
  */
 export interface GalleryTemplate {
@@ -110,7 +110,7 @@ export class Gallery {
     return writeGalleryFile(file, this.snapshot());
   }
 
-  /** The gallery's contents in file order, sharing this gallery's buffers. */
+  /** Returns the contents in file order, as views of this gallery's buffers (not copies). */
   snapshot(): GalleryData {
     return {
       modelId: this.modelId,
@@ -140,7 +140,7 @@ export class Gallery {
     return this.index.has(id);
   }
 
-  /** The enrolled ids, in storage order. */
+  /** Returns the enrolled ids in storage order. */
   list(): string[] {
     return this.ids.slice();
   }
@@ -182,7 +182,7 @@ export class Gallery {
     return true;
   }
 
-  /** A copy of the stored template (embedding normalised), or undefined. */
+  /** Returns a copy of the stored template (embedding normalised), or undefined. */
   get(id: string): GalleryTemplate | undefined {
     const at = this.index.get(id);
     if (at === undefined) return undefined;

@@ -16,8 +16,8 @@ struct HammingHit {
 };
 
 // Returns the k codes nearest to `query` by Hamming distance, nearest first, ties broken
-// by the lower index. `codes` holds `count` codes of `bytes` bytes each (a multiple of 8).
-// `threads` is the number of worker threads; 0 picks one per hardware thread for scans of
+// by the lower index. `codes` contains `count` codes of `bytes` bytes each (a multiple of 8).
+// `threads` is the number of worker threads, and 0 picks one per hardware thread for scans of
 // at least 64 Ki codes and a single thread below that.
 std::vector<HammingHit> hammingTopK(const uint8_t* query, const uint8_t* codes, size_t count, size_t bytes, size_t k,
                                     unsigned threads);

@@ -1,5 +1,5 @@
 // Kills a process while it saves a gallery, many times at random points, and checks that
-// the file then holds exactly the previous or the next gallery.
+// the file then contains exactly the previous or the next gallery.
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -47,12 +47,12 @@ test('SIGKILL during save leaves old or new gallery', async () => {
     await saveAndKill(file, delayMs);
 
     const bytes = fs.readFileSync(file);
-    const which = bytes.equals(expected.A) ? 'A' : bytes.equals(expected.B) ? 'B' : undefined;
-    assert.ok(which, `kill ${kill} after ${delayMs} ms left a file equal to neither gallery (${bytes.length} bytes)`);
-    seen[which!]++;
+    const found = bytes.equals(expected.A) ? 'A' : bytes.equals(expected.B) ? 'B' : undefined;
+    assert.ok(found, `kill ${kill} after ${delayMs} ms left a file equal to neither gallery (${bytes.length} bytes)`);
+    seen[found!]++;
     const opened = await Gallery.open(file, { modelId: 'crash-test-model' });
     assert.is(opened.size, 2000);
-    assert.is(opened.list()[0], `${which}-0`);
+    assert.is(opened.list()[0], `${found}-0`);
   }
 
   const leftovers = fs.readdirSync(dir).filter((name) => name.endsWith('.tmp')).length;
