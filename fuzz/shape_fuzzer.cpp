@@ -1,7 +1,7 @@
 // Fuzz target: tensor shapes and op parameters. It builds a well-formed word stream (header,
-// inputs, ops and const ranges laid end to end) from fuzzer-chosen shapes, op types, params
-// and const lengths, so that most inputs reach shape inference, compilation and the kernels
-// rather than failing in the header checks.
+// inputs, ops and const ranges laid end to end) from shapes, op types, params and const
+// lengths that the fuzzer chooses. Most inputs therefore pass the header checks and reach
+// shape inference, compilation and the kernels.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>

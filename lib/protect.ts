@@ -8,9 +8,9 @@
 //        8    12  IV, random for every seal
 //       20     n  ciphertext (same length as the plaintext)
 //     20+n    16  GCM authentication tag
-// The 20 header bytes, followed by the caller's optional associated data (for example a
-// user or gallery id), are authenticated with the ciphertext, so a blob moved to another
-// record, a changed kind and any flipped bit all fail to open.
+// The 20 header bytes are authenticated with the ciphertext, followed by the caller's
+// optional associated data (for example a user or gallery id). A blob moved to another
+// record, a changed kind and any flipped bit therefore all fail to open.
 //
 // seal()/open() use node:crypto. sealAsync()/openAsync() use WebCrypto (globalThis.crypto.subtle),
 // which browsers and Node 18+ both provide, and read and write the same format.
@@ -26,14 +26,14 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 8 + IV_BYTES;
 
-/** What a sealed blob holds; it is authenticated, so open() can insist on one kind. */
+/** Content kind of a sealed blob. The kind is authenticated, so open() can require one. */
 export type SealedKind = 'bytes' | 'template' | 'gallery';
 const KINDS: SealedKind[] = ['bytes', 'template', 'gallery'];
 
 export interface SealOptions {
   /** Default 'bytes'. */
   kind?: SealedKind;
-  /** Extra data bound to the blob but not stored in it; open() must pass the same bytes. */
+  /** Extra data bound to the blob but not stored in it. open() must pass the same bytes. */
   associatedData?: Uint8Array;
 }
 
@@ -43,7 +43,7 @@ export interface OpenOptions {
   associatedData?: Uint8Array;
 }
 
-/** A new random 256-bit key. Store it apart from the data it protects (a KMS, keystore or HSM). */
+/** Generates a random 256-bit key. Store it apart from the data it protects (a KMS, keystore or HSM). */
 export function generateKey(): Uint8Array {
   return new Uint8Array(crypto.randomBytes(SEAL_KEY_BYTES));
 }
