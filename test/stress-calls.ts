@@ -40,7 +40,7 @@ export async function runCalls(
   const n = images.length;
   const result: StressResult = { embeds: 0, compares: 0, mismatches: [] };
   let next = 0;
-  const one = async (i: number): Promise<void> => {
+  const issueCall = async (i: number): Promise<void> => {
     const k = i + offset;
     if (k % embedEvery === 0) {
       const image = k % n;
@@ -58,7 +58,7 @@ export async function runCalls(
     }
   };
   const chain = async (): Promise<void> => {
-    while (next < calls) await one(next++);
+    while (next < calls) await issueCall(next++);
   };
   await Promise.all(Array.from({ length: concurrency }, chain));
   return result;
