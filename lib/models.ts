@@ -52,21 +52,11 @@ function perChannel(value: number | number[] | undefined, fallback: number, name
   throw invalidParameter(name, 'a finite number or an array of 3 finite numbers', value);
 }
 
-/**
- * Replaces subnormal weights with zero. Products with subnormals take a slow microcode
- * path on x86 (fr_feature has 8,938 such weights and ran 6x slower with them), and
- * values that small change no output.
- */
-function flushSubnormals(weights: Float32Array): Float32Array {
-  const out = new Float32Array(weights);
-  for (let i = 0; i < out.length; i++) if (out[i] !== 0 && Math.abs(out[i]) < 1.1754944e-38) out[i] = 0;
-  return out;
-}
-
 function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, file: string, core: NativeBinding): LoadedModel {
   let model: NativeModel;
   try {
-    model = new core.Model(words, flushSubnormals(weights));
+    // The core sets subnormal weights to zero as it copies them (native/executor.cpp).
+    model = new core.Model(words, weights);
   } catch (error) {
     if (error instanceof FacebitsError) throw error;
     throw invalidModel(file, (error as Error).message, error);
