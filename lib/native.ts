@@ -154,6 +154,11 @@ export function backendFromEnvironment(): Backend | undefined {
   );
 }
 
+/** Makes `core` the default core; the browser build passes its asynchronously loaded one. */
+export function useBinding(core: NativeBinding): void {
+  selected = core;
+}
+
 /** Returns the default core: the one FACEBITS_BACKEND names, else the addon, else WebAssembly. */
 export function native(): NativeBinding {
   if (!selected) selected = binding(backendFromEnvironment());
