@@ -23,7 +23,7 @@ Options:
   --detector-input N,C,H,W   input shape for a detector with dynamic dimensions
   --detector-channels RGB|BGR
   --landmarks NAME           "face-api-68" or "none" (default: face-api-68 for BlazeFace)
-  --landmark-expand N        landmark crop side relative to the detector box (default 1.2)
+  --landmark-expand N        landmark crop side relative to the detector box (default 1.0)
   --no-flip                  embed only the aligned face, not also its mirror image
   --embedder NAME|PATH       "fr-feature" (default) or an ONNX / TF.js / .fbm embedder
   --embedder-channels RGB|BGR
