@@ -31,6 +31,8 @@ export interface LoadOptions {
    * four points lack the mouth corners, else 'none'.
    */
   landmarks?: 'face-api-68' | 'none';
+  /** Side of the landmark crop relative to the longer side of the detector's box. Default 1.0. */
+  landmarkExpand?: number;
   /** 'fr-feature' (default) or an embedding model file. */
   embedder?: 'fr-feature' | EmbedderOptions;
   /**
@@ -103,15 +105,22 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
   }
   const core = binding(options.backend ?? backendFromEnvironment());
 
+  const landmarkExpand = options.landmarkExpand ?? 1.0;
+  if (!(landmarkExpand >= 0.5 && landmarkExpand <= 3)) {
+    throw invalidParameter('landmarkExpand', 'a number between 0.5 and 3', options.landmarkExpand);
+  }
+
   const detector = loadDetector(options.detector, options.modelDir, core);
   const landmarks = options.landmarks ?? (detector.decoder === 'blazeface' ? 'face-api-68' : 'none');
   if (landmarks !== 'face-api-68' && landmarks !== 'none') {
     throw invalidParameter('landmarks', '"face-api-68" or "none"', options.landmarks);
   }
   const refiner = landmarks === 'face-api-68'
-    ? new LandmarkRefiner(loadBuiltIn('face-api-68' as BuiltInName, options.modelDir, core))
+    ? new LandmarkRefiner(loadBuiltIn('face-api-68' as BuiltInName, options.modelDir, core), landmarkExpand)
     : undefined;
   const embedder = loadEmbedder(options.embedder, options.modelDir, core);
+  const flip = options.flip ?? true;
+  if (typeof flip !== 'boolean') throw invalidParameter('flip', 'a boolean', options.flip);
 
   return new Facebits({
     detector: new FaceDetector(detector.model, { decoder: detector.decoder, minScore, iouThreshold: 0.3 }),
