@@ -425,7 +425,7 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
     },
 
     // The two calls below run in JavaScript over the WebAssembly Hamming kernel, on one
-    // thread whatever `threads` asks for.
+    // thread for any value of `threads`.
     readSum(buffer) {
       typedArrayArg(buffer, Uint8Array, 'Uint8Array', 'buffer');
       checkCodeLength(buffer.length, 'buffer');

@@ -2,8 +2,8 @@
 // interface of lib/native.ts and does the argument checks that native/addon.cpp does.
 //
 // Pointers are offsets into the module's linear memory. A function that can fail returns
-// 0 (or a negative count) and leaves the message for fb_last_error(); fb_last_error_code()
-// tells a malformed plan (1, INVALID_MODEL) from any other failure (2).
+// 0 and leaves the message for fb_last_error(). fb_last_error_code() is 1 (INVALID_MODEL)
+// for a malformed plan and 2 for any other failure.
 
 #include <emscripten/emscripten.h>
 
@@ -58,18 +58,18 @@ EMSCRIPTEN_KEEPALIVE uint32_t fb_model_input_count(const Model* model) {
   return static_cast<uint32_t>(model->inputCount());
 }
 
-// Number of floats input `index` takes; the shape text is left in fb_last_error's buffer
-// by fb_model_input_shape for error messages.
+// Number of floats input `index` takes.
 EMSCRIPTEN_KEEPALIVE double fb_model_input_size(const Model* model, uint32_t index) {
   return static_cast<double>(model->inputShape(index).size());
 }
 
+// Shape of input `index` as text, for error messages. It reuses fb_last_error's buffer.
 EMSCRIPTEN_KEEPALIVE const char* fb_model_input_shape(const Model* model, uint32_t index) {
   lastError = model->inputShape(index).toString();
   return lastError.c_str();
 }
 
-// Runs the model on the current kernel set. inputs holds one pointer per plan input.
+// Runs the model on the current kernel set. inputs contains one pointer per plan input.
 // Returns the outputs, to read with fb_outputs_* and free with fb_outputs_free.
 EMSCRIPTEN_KEEPALIVE std::vector<TensorOutput>* fb_model_run(const Model* model, const float* const* inputs) {
   try {
