@@ -25,6 +25,7 @@
         "native/executor.cpp",
         "native/image.cpp",
         "native/plan.cpp",
+        "native/verify.cpp",
         "native/search.cpp",
         "native/ops/binary.cpp",
         "native/ops/channel_affine.cpp",

@@ -11,6 +11,7 @@ export type FacebitsErrorCode =
   | 'GALLERY_CORRUPTED'
   | 'GALLERY_VERSION'
   | 'MODEL_MISMATCH'
+  | 'INVALID_TEMPLATE'
   | 'SEALED_INVALID'
   | 'DECRYPTION_FAILED';
 

@@ -7,6 +7,10 @@ import type { Box, Face } from './detect/face';
 import { ImageInput, readImage, RgbImage } from './image';
 import type { Backend } from './native';
 import { Embedder, FaceDetector, LandmarkRefiner } from './pipeline';
+import { Head, headProbability } from './head';
+import { encode, Quantizer } from './quantizer';
+import { buildTemplate, Template } from './template';
+import { CALIBRATIONS, cosineThresholdAt, DEFAULT_FAR, hammingThresholdAt } from './thresholds';
 
 export interface FaceEmbedding {
   /** L2-normalised embedding. */
@@ -38,6 +42,13 @@ export class Facebits {
   /** Cosine similarity at or above which two faces are the same person. */
   readonly threshold: number;
   private readonly parts: FacebitsParts;
+  /**
+   * Makes embed() codes: set one from randomQuantizer() or fitQuantizer() for codes of any
+   * length. Unset, codes are the embedding's own sign bits.
+   */
+  quantizer?: Quantizer;
+  /** A learned head (fitHead() or loadHead()); compare() then also returns `probability`. */
+  head?: Head;
   private disposed = false;
 
   constructor(parts: FacebitsParts) {
@@ -93,15 +104,73 @@ export class Facebits {
       landmarks68 = refined.all;
     }
     const embedding = await this.parts.embedder.embed(rgb, landmarks);
-    const code = this.parts.embedder.model.binding.packSigns(embedding);
+    const code = this.quantizer ? encode(this.quantizer, embedding) : this.parts.embedder.model.binding.packSigns(embedding);
     return { embedding, code, box: face.box, landmarks, landmarks68, score: face.score };
   }
 
   /** Compares two embeddings (or results of embed()). */
   compare(a: FaceEmbedding | Float32Array, b: FaceEmbedding | Float32Array, options: CompareOptions = {}): Comparison {
     this.check();
-    const threshold = options.threshold ?? this.threshold;
-    return compareEmbeddings(toEmbedding(a, 'a'), toEmbedding(b, 'b'), { threshold });
+    return compareEmbeddings(toEmbedding(a, 'a'), toEmbedding(b, 'b'), this.decision(options));
+  }
+
+  /** Threshold, calibrated false-accept rate, codes and head for one comparison. */
+  private decision(options: CompareOptions): Parameters<typeof compareEmbeddings>[2] {
+    if (options === null || typeof options !== 'object') throw invalidParameter('options', 'an object', options);
+    if (options.threshold !== undefined && options.far !== undefined) throw invalidParameter('options', '{ threshold } or { far }, not both', options);
+    let far: number | undefined;
+    let threshold: number;
+    if (options.threshold !== undefined) threshold = options.threshold;
+    else if (options.far !== undefined) {
+      far = options.far;
+      threshold = cosineThresholdAt(this.modelId, far);
+    } else {
+      threshold = this.threshold;
+      if (CALIBRATIONS[this.modelId] && threshold === cosineThresholdAt(this.modelId, DEFAULT_FAR)) far = DEFAULT_FAR;
+    }
+    const q = this.quantizer;
+    const head = this.head;
+    return {
+      threshold,
+      far,
+      hammingThreshold: far !== undefined && !q ? hammingThresholdAt(this.modelId, far, this.dimension) : undefined,
+      encode: q ? (e: Float32Array) => encode(q, e) : undefined,
+      bits: q?.bits,
+      probability: head ? (x: Float32Array, y: Float32Array) => headProbability(head, x, y) : undefined,
+    };
+  }
+
+  /**
+   * Enrols one person from photos (paths, bytes, raw images) or embeddings: the normalised
+   * mean embedding, its code, the sample count and the spread. Save it with serializeTemplate().
+   */
+  async enroll(samples: Array<ImageInput | Float32Array | FaceEmbedding>): Promise<Template> {
+    this.check();
+    if (!Array.isArray(samples) || samples.length === 0) throw invalidParameter('samples', 'a non-empty array of images or embeddings', samples);
+    const embeddings = await Promise.all(samples.map((s) => this.embeddingOf(s)));
+    const q = this.quantizer;
+    const binding = this.parts.embedder.model.binding;
+    return buildTemplate(embeddings, this.modelId, (e) => (q ? encode(q, e) : binding.packSigns(e)), q ? q.bits : this.dimension);
+  }
+
+  /**
+   * Compares a template with a photo or an embedding. A template made with another model
+   * raises MODEL_MISMATCH.
+   */
+  async verify(template: Template, probe: ImageInput | Float32Array | FaceEmbedding, options: CompareOptions = {}): Promise<Comparison> {
+    this.check();
+    if (!template || !(template.embedding instanceof Float32Array)) throw invalidParameter('template', 'a template from enroll() or parseTemplate()', template);
+    if (template.modelId !== this.modelId) {
+      throw new FacebitsError('MODEL_MISMATCH', `The template was made with model ${template.modelId}, but this instance runs ${this.modelId}; enrol again with this model`);
+    }
+    const embedding = await this.embeddingOf(probe);
+    return compareEmbeddings(template.embedding, embedding, this.decision(options));
+  }
+
+  private async embeddingOf(sample: ImageInput | Float32Array | FaceEmbedding): Promise<Float32Array> {
+    if (sample instanceof Float32Array) return sample;
+    if (sample && typeof sample === 'object' && (sample as FaceEmbedding).embedding instanceof Float32Array) return (sample as FaceEmbedding).embedding;
+    return (await this.embed(sample as ImageInput)).embedding;
   }
 
   /** Frees the native models. Later calls raise an error. */

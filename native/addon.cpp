@@ -15,6 +15,7 @@
 #include "cpu.h"
 #include "executor.h"
 #include "image.h"
+#include "verify.h"
 #include "search.h"
 
 namespace facebits {
@@ -332,6 +333,9 @@ HammingFn hammingKernel() {
   if (name == "avx512" && hasAvx512Popcount()) return binary::hammingAvx512;
   if (name == "avx512" || name == "avx2") return binary::hammingAvx2;
 #endif
+#if FACEBITS_BINARY_NEON
+  if (name == "neon") return binary::hammingNeon;
+#endif
   return binary::hammingSerial;
 }
 
@@ -464,8 +468,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("packSigns", Napi::Function::New(env, packSignsJs, "packSigns"));
   exports.Set("hamming", Napi::Function::New(env, hammingJs, "hamming"));
   exports.Set("hammingMany", Napi::Function::New(env, hammingManyJs, "hammingMany"));
-  exports.Set("hammingTopK", Napi::Function::New(env, hammingTopKJs, "hammingTopK"));
   exports.Set("readSum", Napi::Function::New(env, readSumJs, "readSum"));
+  exports.Set("hammingTopK", Napi::Function::New(env, hammingTopKJs, "hammingTopK"));
+  registerVerify(env, exports);
   return exports;
 }
 

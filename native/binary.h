@@ -8,6 +8,7 @@
 //   serial     portable 64-bit popcount (__builtin_popcountll)
 //   avx2       nibble lookup table with VPSHUFB, byte sums with VPSADBW
 //   avx512     VPOPCNTQ (AVX-512 VPOPCNTDQ) on 512-bit words, masked tail
+//   neon       VCNT byte counts widened with VPADAL (Arm, under __ARM_NEON)
 // The SIMD functions carry target attributes, so this header compiles in a baseline
 // translation unit. Callers pick one from the CPU feature flags (see cpu.cpp).
 #pragma once
@@ -19,6 +20,10 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define FACEBITS_BINARY_X86 1
+#endif
+#if defined(__ARM_NEON) || defined(__aarch64__)
+#include <arm_neon.h>
+#define FACEBITS_BINARY_NEON 1
 #endif
 
 namespace facebits {
@@ -107,6 +112,28 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static inline uint64_t hammin
 // endregion
 
 #endif  // FACEBITS_BINARY_X86
+
+#if FACEBITS_BINARY_NEON
+
+// region: neon
+
+// VCNT counts bits per byte (0..8); VPADAL widens pairwise into 16-bit lanes and then 32-bit
+// lanes every iteration, so no lane overflows before 2^35 bytes.
+static inline uint64_t hammingNeon(const uint8_t* a, const uint8_t* b, size_t bytes) {
+  uint32x4_t sums = vdupq_n_u32(0);
+  size_t i = 0;
+  for (; i + 16 <= bytes; i += 16) {
+    const uint8x16_t x = veorq_u8(vld1q_u8(a + i), vld1q_u8(b + i));
+    sums = vpadalq_u16(sums, vpaddlq_u8(vcntq_u8(x)));
+  }
+  const uint64_t total = static_cast<uint64_t>(vgetq_lane_u32(sums, 0)) + vgetq_lane_u32(sums, 1) +
+                         vgetq_lane_u32(sums, 2) + vgetq_lane_u32(sums, 3);
+  return total + hammingSerial(a + i, b + i, bytes - i);
+}
+
+// endregion
+
+#endif  // FACEBITS_BINARY_NEON
 
 }  // namespace binary
 }  // namespace facebits

@@ -1,0 +1,35 @@
+// The verification functions of the Node-API addon (native/verify.cpp): the pair-head solver,
+// projected sign codes, seeded orthogonal rotations and a symmetric eigen-solver.
+
+import { FacebitsError } from './errors';
+import { native } from './native';
+
+export interface VerifyBinding {
+  /**
+   * Fits the pair head by L-BFGS: weights over the 2 x dim features, then the bias,
+   * penalised by (lambda / 2) |w - prior|^2.
+   */
+  fitHead(
+    a: Float32Array, b: Float32Array, labels: Uint8Array, dim: number, prior: Float64Array, lambda: number, maxIterations: number,
+  ): { weights: Float64Array; iterations: number; loss: number; gradientNorm: number };
+  /** Codes of rows of x: bit j is 1 when matrix[j] . (x - mean) > offsets[j]; ceil(bits / 64) * 8 bytes per row. */
+  projectSigns(x: Float32Array, dim: number, mean: Float32Array, matrix: Float32Array, bits: number, offsets: Float32Array): Uint8Array;
+  /** rows x bits projections matrix[j] . (x[r] - mean), before any sign is taken. */
+  projectValues(x: Float32Array, dim: number, mean: Float32Array, matrix: Float32Array, bits: number): Float32Array;
+  /** rows x cols with orthonormal rows in blocks of cols, from a seeded generator. */
+  randomOrthogonal(rows: number, cols: number, seed: number): Float32Array;
+  /** Eigen-decomposition of a symmetric n x n matrix; values descend, row k of vectors is the k-th vector. */
+  symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array };
+}
+
+/** The addon's verification functions; NATIVE_UNAVAILABLE when the loaded core lacks them. */
+export function verifyNative(): VerifyBinding {
+  const binding = native() as unknown as Partial<VerifyBinding> & { backend?: string };
+  if (typeof binding.fitHead !== 'function' || typeof binding.projectSigns !== 'function') {
+    throw new FacebitsError(
+      'NATIVE_UNAVAILABLE',
+      `The ${binding.backend ?? 'loaded'} core has no head or quantiser functions; run "npm run build:native" to build the Node-API addon`,
+    );
+  }
+  return binding as VerifyBinding;
+}
