@@ -5,7 +5,10 @@ import { parseArgs } from 'node:util';
 
 import { runGalleryCommand } from './cli-gallery';
 import { FacebitsError } from './errors';
-import { evaluateLfw } from './eval/lfw';
+import { cosineSimilarity } from './compare';
+import { embedLfwImages, readPairs, scoreLfw } from './eval/lfw';
+import { writeReport } from './eval/report';
+import { evaluateScorers, ScorerReport } from './eval/scorers';
 import { load, LoadOptions } from './load';
 
 const USAGE = `Usage:
@@ -30,6 +33,9 @@ Options:
   --embedder-mean A,B,C      per-channel mean subtracted from 0..255 pixels
   --embedder-std A,B,C       per-channel divisor applied after the mean
   --concurrency N            images in flight during eval (default 4)
+  --bits N,N,...             eval: also score Hamming distance of fitted codes of these lengths
+  --head                     eval: also score the learned head (fitted on the training folds)
+  --report DIR               eval: write ROC curves (roc.svg) and index.html for every scorer
   --max-pixels N             largest decoded image accepted, in pixels (default 268402689)
   -h, --help                 show this help`;
 
@@ -49,6 +55,9 @@ export const OPTIONS = {
   'embedder-mean': { type: 'string' },
   'embedder-std': { type: 'string' },
   concurrency: { type: 'string' },
+  bits: { type: 'string' },
+  head: { type: 'boolean' },
+  report: { type: 'string' },
   'max-pixels': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -140,7 +149,11 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
 
   const fb = await load(loadOptionsFrom(values));
   try {
-    const report = await evaluateLfw(fb, dir, { concurrency, progress: true });
+    const bits = list(values, 'bits') ?? [];
+    if (bits.some((b) => !Number.isInteger(b) || b < 1)) throw usageError(`--bits expects positive integers, received "${values.bits}"`);
+    const pairs = readPairs(dir);
+    const embedded = await embedLfwImages(fb, pairs, { concurrency, progress: true });
+    const report = scoreLfw(pairs, embedded, cosineSimilarity);
     const pct = (v: number): string => (v * 100).toFixed(2);
     console.log(`model        ${fb.modelId} (${fb.isa})`);
     console.log(`accuracy     ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} %  (10-fold, threshold from the other 9 folds)`);
@@ -149,7 +162,19 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
     console.log(`no face      ${report.noFace} of ${report.images} images`);
     console.log(`speed        ${report.imagesPerSecond.toFixed(1)} images/s`);
     console.log(`threshold    ${report.threshold.toFixed(4)} (mean of the per-fold thresholds)`);
-    if (values.json) console.log(JSON.stringify(report));
+    let scorers: ScorerReport[] | undefined;
+    if (bits.length || values.head || values.report) {
+      scorers = evaluateScorers(pairs, embedded, { bits, head: Boolean(values.head || values.report) });
+      console.log('scorer        accuracy %        TAR@1e-2  (FAR)       TAR@1e-3  (FAR)   fitted on 9 folds, tested on the 10th');
+      for (const s of scorers) {
+        console.log(`${s.name.padEnd(13)} ${pct(s.accuracy.mean)} ± ${pct(s.accuracy.std)}    ${pct(s.tar['1e-2'])} (${pct(s.heldOutFar['1e-2'])})    ${pct(s.tar['1e-3'])} (${pct(s.heldOutFar['1e-3'])})`);
+      }
+      if (values.report) console.log(`report       ${writeReport(String(values.report), `LFW, ${fb.modelId}`, scorers)}`);
+    }
+    if (values.json) {
+      const extra = scorers ? { scorers: scorers.map(({ scores: _scores, ...rest }) => rest) } : {};
+      console.log(JSON.stringify({ ...report, ...extra }));
+    }
     return 0;
   } finally {
     fb.dispose();

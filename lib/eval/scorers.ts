@@ -5,7 +5,7 @@
 import { calibrate } from '../calibrate';
 import { cosineSimilarity } from '../compare';
 import { fitHead, headLogit } from '../head';
-import { encode, fitQuantizer } from '../quantizer';
+import { codeBytes, encode, encodeMany, fitQuantizer } from '../quantizer';
 import { verifyNative } from '../verify-native';
 import type { LfwEmbeddings, LfwPair } from './lfw';
 import { bestThreshold, ScoredPair } from './metrics';
@@ -55,12 +55,12 @@ function trainingImages(train: LfwPair[], embeddings: Map<string, Float32Array |
 function hammingFit(bits: number): Fit {
   return (train, embeddings) => {
     const q = fitQuantizer(trainingImages(train, embeddings), { bits });
-    const codes = new Map<Float32Array, Uint8Array>();
-    const code = (e: Float32Array): Uint8Array => {
-      let c = codes.get(e);
-      if (!c) codes.set(e, (c = encode(q, e)));
-      return c;
-    };
+    // Every image's code in one native call.
+    const all = [...embeddings.values()].filter((e): e is Float32Array => e !== null);
+    const flat = encodeMany(q, all);
+    const bytes = codeBytes(bits);
+    const codes = new Map<Float32Array, Uint8Array>(all.map((e, i) => [e, flat.subarray(i * bytes, (i + 1) * bytes)]));
+    const code = (e: Float32Array): Uint8Array => codes.get(e) ?? encode(q, e);
     const binding = verifyNative() as unknown as { hamming(a: Uint8Array, b: Uint8Array): number };
     return (a, b) => -binding.hamming(code(a), code(b));
   };
