@@ -15,7 +15,7 @@ export { Gallery } from './gallery';
 export type { GalleryMatch, GalleryOptions, GalleryTemplate, OpenOptions as GalleryOpenOptions, SearchOptions } from './gallery';
 export { identify } from './eval/identify';
 export type { IdentifyReport } from './eval/identify';
-export { generateKey, open, openAsync, seal, sealAsync, SEAL_KEY_BYTES } from './protect';
+export { generateKey, open, openAsync, openTemplate, seal, sealAsync, sealTemplate, SEAL_KEY_BYTES } from './protect';
 export type { OpenOptions as SealOpenOptions, SealedKind, SealOptions } from './protect';
 export { calibrate } from './calibrate';
 export type { Calibration, CalibrateOptions, ScoredLabel } from './calibrate';

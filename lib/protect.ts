@@ -18,6 +18,7 @@
 import * as crypto from 'node:crypto';
 
 import { FacebitsError, invalidParameter } from './errors';
+import { parseTemplate, serializeTemplate, Template } from './template';
 
 export const SEAL_MAGIC = 'FBSEAL';
 export const SEAL_VERSION = 1;
@@ -197,4 +198,20 @@ export async function openAsync(blob: Uint8Array, key: Uint8Array, options: Open
   } catch (error) {
     throw decryptionFailed(error);
   }
+}
+
+/**
+ * Serialises and seals an enrolment template. Pass the user or record id as
+ * `associatedData` so that the blob only opens for that record.
+ */
+export function sealTemplate(template: Template, key: Uint8Array, associatedData?: Uint8Array): Uint8Array {
+  return seal(serializeTemplate(template), key, { kind: 'template', associatedData });
+}
+
+/**
+ * Opens a blob from sealTemplate() and parses the template. Raises DECRYPTION_FAILED or
+ * SEALED_INVALID as open() does, and INVALID_TEMPLATE if the plaintext is not a template.
+ */
+export function openTemplate(blob: Uint8Array, key: Uint8Array, associatedData?: Uint8Array): Template {
+  return parseTemplate(open(blob, key, { kind: 'template', associatedData }));
 }

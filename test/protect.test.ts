@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { FacebitsError } from '../lib/errors';
-import { generateKey, open, openAsync, seal, sealAsync } from '../lib/protect';
+import { generateKey, open, openAsync, openTemplate, seal, sealAsync, sealTemplate } from '../lib/protect';
+import { buildTemplate, serializeTemplate } from '../lib/template';
 import { rejectsWith } from './helpers';
 
 const protect = suite('protect');
@@ -88,6 +89,22 @@ protect('bad keys and inputs raise INVALID_ARGUMENT', async () => {
   throwsCode(() => seal(template, key, { kind: 'photo' as 'bytes' }), 'INVALID_ARGUMENT');
   throwsCode(() => open(Buffer.from('FBSEAL\x09\x00' + '0'.repeat(40)), key), 'SEALED_INVALID', /version 9/);
   throwsCode(() => open(Buffer.from('NOTSEAL' + '0'.repeat(40)), key), 'SEALED_INVALID', /magic/);
+});
+
+protect('an enrolment template round-trips sealed', () => {
+  const samples = [1, 2, 3].map((s) => Float32Array.from({ length: 512 }, (_, i) => Math.sin(i * s)));
+  const template = buildTemplate(samples, 'fr_feature@1', () => new Uint8Array(64).fill(0x5a), 512);
+  const user = Buffer.from('user-42');
+  const blob = sealTemplate(template, key, user);
+  const opened = openTemplate(blob, key, user);
+  assert.equal(serializeTemplate(opened), serializeTemplate(template));
+  throwsCode(() => openTemplate(blob, generateKey(), user), 'DECRYPTION_FAILED');
+  throwsCode(() => openTemplate(blob, key, Buffer.from('user-43')), 'DECRYPTION_FAILED');
+  const tampered = blob.slice();
+  tampered[40] ^= 0x80;
+  throwsCode(() => openTemplate(tampered, key, user), 'DECRYPTION_FAILED');
+  // A sealed blob whose plaintext is not a template fails the template parser.
+  throwsCode(() => openTemplate(seal(Buffer.from('not a template'), key, { kind: 'template', associatedData: user }), key, user), 'INVALID_TEMPLATE');
 });
 
 protect.run();
