@@ -3,6 +3,7 @@
 //   npm run fuzz -- --seconds 60                 every target for 60 s each
 //   npm run fuzz -- --seconds 600 plan_fuzzer    one target
 //   npm run fuzz -- --seconds 600 gallery        the gallery file mutation fuzzer (TypeScript)
+//   npm run fuzz -- --seconds 600 template       the template mutation fuzzer (TypeScript)
 // New corpus entries go to fuzz/out/corpus/<target> (not committed); the committed seeds
 // in fuzz/corpus/<target> are read as well. A crash leaves fuzz/out/<target>-crash-* and
 // makes the command exit non-zero; turn each into a regression test (docs/FUZZING.md).
@@ -26,9 +27,10 @@ if (!Number.isInteger(seconds) || seconds < 1) {
 }
 if (targets.length === 0) {
   for (const f of fs.readdirSync(__dirname).sort()) if (f.endsWith('_fuzzer.cpp')) targets.push(f.slice(0, -4));
-  targets.push('gallery');
+  targets.push('gallery', 'template');
 }
-const native = targets.filter((t) => t !== 'gallery');
+const SCRIPTS = { gallery: 'gallery-fuzz.ts', template: 'template-fuzz.ts' };
+const native = targets.filter((t) => !(t in SCRIPTS));
 
 if (native.length) {
   const build = spawnSync(path.join(__dirname, 'build.sh'), native, { cwd: root, stdio: 'inherit' });
@@ -36,13 +38,13 @@ if (native.length) {
 }
 
 let failed = 0;
-if (targets.includes('gallery')) {
+for (const t of targets.filter((name) => name in SCRIPTS)) {
   const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const run = spawnSync(process.execPath, [tsx, path.join(__dirname, 'gallery-fuzz.ts'), '--seconds', String(seconds)], {
+  const run = spawnSync(process.execPath, [tsx, path.join(__dirname, SCRIPTS[t]), '--seconds', String(seconds)], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  console.log(`fuzz: gallery exit ${run.status}`);
+  console.log(`fuzz: ${t} exit ${run.status}`);
   if (run.status !== 0) failed++;
 }
 for (const t of native) {

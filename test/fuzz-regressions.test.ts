@@ -1,5 +1,5 @@
-// Regression tests for fuzzing findings (docs/FUZZING.md), and a short seeded run of the
-// gallery mutation fuzzer. libFuzzer findings in the C++ core get their test in the native
+// Regression tests for fuzzing findings (docs/FUZZING.md), and short seeded runs of the
+// gallery and template mutation fuzzers. libFuzzer findings in the C++ core get their test in the native
 // test files; gallery files are parsed in TypeScript, so theirs are here.
 
 import * as fs from 'node:fs';
@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 
 import { Gallery } from '../lib/gallery';
 import { fuzzGalleries } from '../fuzz/gallery-fuzz';
+import { fuzzTemplates } from '../fuzz/template-fuzz';
 import { rejectsWith } from './helpers';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'fuzz');
@@ -29,6 +30,13 @@ regressions('2,000 mutated galleries open or raise a typed error', async () => {
   assert.is(report.rounds, 2000);
   assert.equal(report.findings, []);
   assert.ok(report.opened > 0, 'some mutations keep the file valid');
+});
+
+regressions('20,000 mutated templates parse or raise INVALID_TEMPLATE', () => {
+  const report = fuzzTemplates(60, 20261204, 20_000);
+  assert.is(report.rounds, 20_000);
+  assert.equal(report.findings, []);
+  assert.ok(report.parsed > 0, 'some mutations keep the template valid');
 });
 
 regressions.run();
