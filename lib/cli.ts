@@ -165,7 +165,7 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
     let scorers: ScorerReport[] | undefined;
     if (bits.length || values.head || values.report) {
       scorers = evaluateScorers(pairs, embedded, { bits, head: Boolean(values.head || values.report) });
-      console.log('scorer        accuracy %        TAR@1e-2  (FAR)       TAR@1e-3  (FAR)   fitted on 9 folds, tested on the 10th');
+      console.log('scorer        accuracy %        TAR@1e-2  (FAR)       TAR@1e-3  (FAR)   each fitted on the other folds');
       for (const s of scorers) {
         console.log(`${s.name.padEnd(13)} ${pct(s.accuracy.mean)} ± ${pct(s.accuracy.std)}    ${pct(s.tar['1e-2'])} (${pct(s.heldOutFar['1e-2'])})    ${pct(s.tar['1e-3'])} (${pct(s.heldOutFar['1e-3'])})`);
       }
