@@ -26,6 +26,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { seal } from './protect';
 
 import { FacebitsError } from './errors';
 
@@ -135,13 +136,16 @@ function galleryError(code: 'GALLERY_TRUNCATED' | 'GALLERY_CORRUPTED' | 'GALLERY
  * at any point leaves either the old file or the new one under `file`. A crash can leave
  * the temporary file (named `file.<pid>.<random>.tmp`) behind.
  */
-export async function writeGalleryFile(file: string, data: GalleryData): Promise<void> {
+export async function writeGalleryFile(file: string, data: GalleryData, key?: Uint8Array): Promise<void> {
+  // With a key the whole encoded gallery is sealed with AES-256-GCM in memory, so no
+  // plaintext copy reaches the disk.
+  const chunks = key ? [seal(Buffer.concat(encodeGallery(data)), key, { kind: 'gallery' })] : encodeGallery(data);
   const dir = path.dirname(path.resolve(file));
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
   const handle = await fs.promises.open(temp, 'wx', 0o644);
   try {
     try {
-      for (const chunk of encodeGallery(data)) {
+      for (const chunk of chunks) {
         let written = 0;
         while (written < chunk.length) {
           const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
@@ -186,6 +190,13 @@ async function readExactly(handle: fs.promises.FileHandle, target: Uint8Array, p
   return done;
 }
 
+/** Random-access bytes that a gallery is parsed from: an open file or a decrypted buffer. */
+interface ByteSource {
+  size: number;
+  /** Fills `target` from `position` and returns the count read, smaller only at the end. */
+  read(target: Uint8Array, position: number): Promise<number>;
+}
+
 /**
  * Reads and verifies a gallery file. Every size, the file length and all four checksums
  * are checked before anything is returned, so a damaged file never loads in part.
@@ -200,72 +211,87 @@ export async function readGalleryFile(file: string): Promise<GalleryData> {
   }
   try {
     const { size } = await handle.stat();
-    const fixed = new Uint8Array(FIXED_HEADER);
-    const got = await readExactly(handle, fixed, 0);
-    if (got >= 8 && Buffer.from(fixed.subarray(0, 8)).toString('latin1') !== GALLERY_MAGIC) {
-      throw galleryError('GALLERY_CORRUPTED', file, 'it is not a facebits gallery (wrong magic number)');
-    }
-    if (got < FIXED_HEADER) throw galleryError('GALLERY_TRUNCATED', file, `the file has ${size} bytes, fewer than the ${FIXED_HEADER}-byte header`);
-
-    const view = new DataView(fixed.buffer);
-    const version = view.getUint32(8, true);
-    if (version !== GALLERY_VERSION) {
-      throw galleryError('GALLERY_VERSION', file, `format version ${version} is not supported; this facebits reads version ${GALLERY_VERSION}`);
-    }
-    const headerSize = view.getUint32(12, true);
-    const dimension = view.getUint32(16, true);
-    const codeBytes = view.getUint32(20, true);
-    const count = Number(view.getBigUint64(24, true));
-    const idsSize = Number(view.getBigUint64(32, true));
-    const modelIdSize = view.getUint32(40, true);
-    // The caps on dimension and code length bound what Gallery allocates up front, even for
-    // a gallery of no entries (a fuzzing finding: a 128-byte file asked for 32 GiB).
-    if (
-      headerSize !== padded(FIXED_HEADER + modelIdSize) || codeBytes % 8 !== 0 || !Number.isSafeInteger(count) || !Number.isSafeInteger(idsSize) ||
-      dimension > MAX_DIMENSION || codeBytes > MAX_CODE_BYTES
-    ) {
-      throw galleryError('GALLERY_CORRUPTED', file, 'the header fields are inconsistent');
-    }
-    if (size < headerSize) throw galleryError('GALLERY_TRUNCATED', file, `the file has ${size} bytes, fewer than its ${headerSize}-byte header`);
-
-    const header = new Uint8Array(headerSize);
-    await readExactly(handle, header, 0);
-    if (headerCrc(header, modelIdSize) !== view.getUint32(60, true)) {
-      throw galleryError('GALLERY_CORRUPTED', file, 'the header checksum does not match');
-    }
-    const modelId = Buffer.from(header.subarray(FIXED_HEADER, FIXED_HEADER + modelIdSize)).toString('utf8');
-
-    const idsAt = headerSize;
-    const codesAt = idsAt + padded(idsSize);
-    const codesSize = count * codeBytes;
-    const embeddingsAt = codesAt + padded(codesSize);
-    const embeddingsSize = count * dimension * 4;
-    const expected = embeddingsAt + embeddingsSize;
-    if (size < expected) throw galleryError('GALLERY_TRUNCATED', file, `the file has ${size} bytes but its header describes ${expected}`);
-    if (size > expected) throw galleryError('GALLERY_CORRUPTED', file, `the file has ${size} bytes but its header describes ${expected}`);
-
-    const idBytes = new Uint8Array(idsSize);
-    const codes = new Uint8Array(codesSize);
-    const embeddings = new Float32Array(count * dimension);
-    const embeddingBytes = bytesOf(embeddings);
-    const reads = await Promise.all([
-      readExactly(handle, idBytes, idsAt),
-      readExactly(handle, codes, codesAt),
-      readExactly(handle, embeddingBytes, embeddingsAt),
-    ]);
-    if (reads[0] < idsSize || reads[1] < codesSize || reads[2] < embeddingsSize) {
-      throw galleryError('GALLERY_TRUNCATED', file, 'the file shrank while it was read');
-    }
-    if (crc32(idBytes) !== view.getUint32(44, true)) throw galleryError('GALLERY_CORRUPTED', file, 'the id section checksum does not match');
-    if (crc32(codes) !== view.getUint32(48, true)) throw galleryError('GALLERY_CORRUPTED', file, 'the code section checksum does not match');
-    if (crc32(embeddingBytes) !== view.getUint32(52, true)) {
-      throw galleryError('GALLERY_CORRUPTED', file, 'the embedding section checksum does not match');
-    }
-
-    return { modelId, dimension, codeBytes, ids: decodeIds(idBytes, count, file), codes, embeddings };
+    return await parseGallery({ size, read: (target, position) => readExactly(handle, target, position) }, file);
   } finally {
     await handle.close();
   }
+}
+
+/** Parses and verifies a gallery held in memory, such as one decrypted from a sealed file. */
+export function readGalleryBytes(bytes: Uint8Array, file: string): Promise<GalleryData> {
+  const read = async (target: Uint8Array, position: number): Promise<number> => {
+    const count = Math.max(0, Math.min(target.length, bytes.length - position));
+    target.set(bytes.subarray(position, position + count));
+    return count;
+  };
+  return parseGallery({ size: bytes.length, read }, file);
+}
+
+async function parseGallery(source: ByteSource, file: string): Promise<GalleryData> {
+  const { size } = source;
+  const fixed = new Uint8Array(FIXED_HEADER);
+  const got = await source.read(fixed, 0);
+  if (got >= 8 && Buffer.from(fixed.subarray(0, 8)).toString('latin1') !== GALLERY_MAGIC) {
+    throw galleryError('GALLERY_CORRUPTED', file, 'it is not a facebits gallery (wrong magic number)');
+  }
+  if (got < FIXED_HEADER) throw galleryError('GALLERY_TRUNCATED', file, `the file has ${size} bytes, fewer than the ${FIXED_HEADER}-byte header`);
+
+  const view = new DataView(fixed.buffer);
+  const version = view.getUint32(8, true);
+  if (version !== GALLERY_VERSION) {
+    throw galleryError('GALLERY_VERSION', file, `format version ${version} is not supported; this facebits reads version ${GALLERY_VERSION}`);
+  }
+  const headerSize = view.getUint32(12, true);
+  const dimension = view.getUint32(16, true);
+  const codeBytes = view.getUint32(20, true);
+  const count = Number(view.getBigUint64(24, true));
+  const idsSize = Number(view.getBigUint64(32, true));
+  const modelIdSize = view.getUint32(40, true);
+  // The caps on dimension and code length bound what Gallery allocates up front, even for
+  // a gallery of no entries (a fuzzing finding: a 128-byte file asked for 32 GiB).
+  if (
+    headerSize !== padded(FIXED_HEADER + modelIdSize) || codeBytes % 8 !== 0 || !Number.isSafeInteger(count) || !Number.isSafeInteger(idsSize) ||
+    dimension > MAX_DIMENSION || codeBytes > MAX_CODE_BYTES
+  ) {
+    throw galleryError('GALLERY_CORRUPTED', file, 'the header fields are inconsistent');
+  }
+  if (size < headerSize) throw galleryError('GALLERY_TRUNCATED', file, `the file has ${size} bytes, fewer than its ${headerSize}-byte header`);
+
+  const header = new Uint8Array(headerSize);
+  await source.read(header, 0);
+  if (headerCrc(header, modelIdSize) !== view.getUint32(60, true)) {
+    throw galleryError('GALLERY_CORRUPTED', file, 'the header checksum does not match');
+  }
+  const modelId = Buffer.from(header.subarray(FIXED_HEADER, FIXED_HEADER + modelIdSize)).toString('utf8');
+
+  const idsAt = headerSize;
+  const codesAt = idsAt + padded(idsSize);
+  const codesSize = count * codeBytes;
+  const embeddingsAt = codesAt + padded(codesSize);
+  const embeddingsSize = count * dimension * 4;
+  const expected = embeddingsAt + embeddingsSize;
+  if (size < expected) throw galleryError('GALLERY_TRUNCATED', file, `the file has ${size} bytes but its header describes ${expected}`);
+  if (size > expected) throw galleryError('GALLERY_CORRUPTED', file, `the file has ${size} bytes but its header describes ${expected}`);
+
+  const idBytes = new Uint8Array(idsSize);
+  const codes = new Uint8Array(codesSize);
+  const embeddings = new Float32Array(count * dimension);
+  const embeddingBytes = bytesOf(embeddings);
+  const reads = await Promise.all([
+    source.read(idBytes, idsAt),
+    source.read(codes, codesAt),
+    source.read(embeddingBytes, embeddingsAt),
+  ]);
+  if (reads[0] < idsSize || reads[1] < codesSize || reads[2] < embeddingsSize) {
+    throw galleryError('GALLERY_TRUNCATED', file, 'the file shrank while it was read');
+  }
+  if (crc32(idBytes) !== view.getUint32(44, true)) throw galleryError('GALLERY_CORRUPTED', file, 'the id section checksum does not match');
+  if (crc32(codes) !== view.getUint32(48, true)) throw galleryError('GALLERY_CORRUPTED', file, 'the code section checksum does not match');
+  if (crc32(embeddingBytes) !== view.getUint32(52, true)) {
+    throw galleryError('GALLERY_CORRUPTED', file, 'the embedding section checksum does not match');
+  }
+
+  return { modelId, dimension, codeBytes, ids: decodeIds(idBytes, count, file), codes, embeddings };
 }
 
 function decodeIds(bytes: Uint8Array, count: number, file: string): string[] {

@@ -1,9 +1,12 @@
 // A gallery of enrolled templates with two-stage 1:N search: a Hamming top-k scan over
 // the binary codes in the native core, then a cosine re-rank of that shortlist.
 
+import * as fs from 'node:fs';
+
 import { FacebitsError, invalidParameter } from './errors';
-import { GalleryData, readGalleryFile, writeGalleryFile } from './gallery-file';
+import { GalleryData, readGalleryBytes, readGalleryFile, writeGalleryFile } from './gallery-file';
 import { native } from './native';
+import { open as openSealed, SEAL_MAGIC } from './protect';
 
 /**
  * The entry a gallery stores per id: an embedding and its binary code. The result of
@@ -48,6 +51,13 @@ export interface GalleryMatch {
 export interface OpenOptions {
   /** Raises MODEL_MISMATCH when the file was made with another model. */
   modelId?: string;
+  /** AES-256 key (32 bytes) of a gallery saved with one; see protect.ts. */
+  key?: Uint8Array;
+}
+
+export interface SaveOptions {
+  /** Seals the file with AES-256-GCM under this 32-byte key. Keep the key apart from the file. */
+  key?: Uint8Array;
 }
 
 const INITIAL_CAPACITY = 16;
@@ -86,7 +96,9 @@ export class Gallery {
    * GALLERY_TRUNCATED, GALLERY_CORRUPTED, GALLERY_VERSION or MODEL_MISMATCH.
    */
   static async open(file: string, options: OpenOptions = {}): Promise<Gallery> {
-    const data = await readGalleryFile(file);
+    const data = options.key ? await readSealedGallery(file, options.key) : await readGalleryFile(file).catch((error) => {
+      throw sealedWithoutKey(file, error);
+    });
     if (options.modelId !== undefined && options.modelId !== data.modelId) {
       throw new FacebitsError(
         'MODEL_MISMATCH',
@@ -106,8 +118,8 @@ export class Gallery {
   }
 
   /** Writes the gallery atomically (see writeGalleryFile): a crash leaves the old or the new file. */
-  save(file: string): Promise<void> {
-    return writeGalleryFile(file, this.snapshot());
+  save(file: string, options: SaveOptions = {}): Promise<void> {
+    return writeGalleryFile(file, this.snapshot(), options.key);
   }
 
   /** Returns the contents in file order, as views of this gallery's buffers (not copies). */
@@ -302,4 +314,33 @@ function normalised(embedding: Float32Array): Float32Array {
   for (let j = 0; j < embedding.length; j++) sum += embedding[j] * embedding[j];
   const norm = Math.sqrt(sum);
   return embedding.map((v) => v / norm);
+}
+
+/** Reads a sealed gallery: DECRYPTION_FAILED for a wrong key or changed bytes, then the usual checks. */
+async function readSealedGallery(file: string, key: Uint8Array): Promise<GalleryData> {
+  let blob: Buffer;
+  try {
+    blob = await fs.promises.readFile(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message;
+    throw new FacebitsError('INVALID_ARGUMENT', `Cannot open gallery ${file}: ${reason}`, { cause: error });
+  }
+  return readGalleryBytes(openSealed(blob, key, { kind: 'gallery' }), file);
+}
+
+/** Names the fix when a sealed gallery is opened without its key. */
+function sealedWithoutKey(file: string, error: unknown): unknown {
+  const sealed = error instanceof FacebitsError && error.code === 'GALLERY_CORRUPTED' && isSealedFile(file);
+  if (!sealed) return error;
+  return new FacebitsError('INVALID_ARGUMENT', `Gallery ${file} is encrypted; pass its key as Gallery.open(file, { key })`, { cause: error });
+}
+
+function isSealedFile(file: string): boolean {
+  const head = Buffer.alloc(SEAL_MAGIC.length);
+  const fd = fs.openSync(file, 'r');
+  try {
+    return fs.readSync(fd, head, 0, head.length, 0) === head.length && head.toString('latin1') === SEAL_MAGIC;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

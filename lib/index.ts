@@ -12,7 +12,7 @@ export type { Face, Box } from './detect/face';
 export type { ImageInput, RawImage } from './image';
 export { ARCFACE_112, estimateSimilarity } from './align';
 export { Gallery } from './gallery';
-export type { GalleryMatch, GalleryOptions, GalleryTemplate, OpenOptions as GalleryOpenOptions, SearchOptions } from './gallery';
+export type { GalleryMatch, GalleryOptions, GalleryTemplate, OpenOptions as GalleryOpenOptions, SaveOptions as GallerySaveOptions, SearchOptions } from './gallery';
 export { identify } from './eval/identify';
 export type { IdentifyReport } from './eval/identify';
 export { generateKey, open, openAsync, openTemplate, seal, sealAsync, sealTemplate, SEAL_KEY_BYTES } from './protect';
