@@ -13,13 +13,14 @@ import { load, LoadOptions } from './load';
 
 const USAGE = `Usage:
   facebits verify IMAGE_A IMAGE_B [options]   decide whether two photos show the same person
-  facebits eval lfw DIR [options]             10-fold LFW verification on DIR/pairs.txt
+  facebits eval lfw DIR [options]             k-fold LFW verification on DIR/pairs.txt
   facebits eval identify DIR [options]        closed-set identification (facebits gallery --help)
   facebits gallery add|remove|search|info     enrol faces and search them (facebits gallery --help)
 
 Options:
   --json                     print one JSON object (for eval, as the last line)
-  --threshold N              cosine similarity at or above which faces match
+  --threshold N              cosine similarity at or above which faces match (-1..1); an embedder
+                             file without it uses 0.3, which is not calibrated for that model
   --min-score N              minimum detector score, 0..1 (default 0.5)
   --detector NAME|PATH       "blazeface" (default) or an ONNX / TF.js / .fbm detector
   --decoder NAME             output decoding for a detector file: "yunet" or "blazeface"
@@ -32,6 +33,7 @@ Options:
   --embedder-channels RGB|BGR
   --embedder-mean A,B,C      per-channel mean subtracted from 0..255 pixels
   --embedder-std A,B,C       per-channel divisor applied after the mean
+  --embedder-input N,C,H,W   input shape for an embedder with dynamic dimensions
   --concurrency N            images in flight during eval (default 4)
   --bits N,N,...             eval: also score Hamming distance of fitted codes of these lengths
   --head                     eval: also score the learned head (fitted on the training folds)
@@ -54,6 +56,7 @@ export const OPTIONS = {
   'embedder-channels': { type: 'string' },
   'embedder-mean': { type: 'string' },
   'embedder-std': { type: 'string' },
+  'embedder-input': { type: 'string' },
   concurrency: { type: 'string' },
   bits: { type: 'string' },
   head: { type: 'boolean' },
@@ -116,6 +119,7 @@ export function loadOptionsFrom(values: Values): LoadOptions {
       channels: channels(values, 'embedder-channels'),
       mean: list(values, 'embedder-mean'),
       std: list(values, 'embedder-std'),
+      inputShape: list(values, 'embedder-input'),
       threshold: number(values, 'threshold'),
     };
   }
@@ -126,7 +130,9 @@ async function verify(positionals: string[], values: Values): Promise<number> {
   if (positionals.length !== 2) throw usageError('verify needs two images');
   const fb = await load(loadOptionsFrom(values));
   try {
-    const [a, b] = await Promise.all(positionals.map((image) => fb.embed(image)));
+    // One after the other, so an error always names the first image that failed.
+    const a = await fb.embed(positionals[0]);
+    const b = await fb.embed(positionals[1]);
     const result = fb.compare(a, b);
     if (values.json) {
       console.log(JSON.stringify({ ...result, modelId: fb.modelId, isa: fb.isa }));
@@ -143,7 +149,8 @@ async function verify(positionals: string[], values: Values): Promise<number> {
 
 async function evaluate(positionals: string[], values: Values): Promise<number> {
   const [protocol, dir] = positionals;
-  if (protocol !== 'lfw' || !dir) throw usageError('eval needs a protocol and a folder: facebits eval lfw DIR');
+  if (protocol !== 'lfw') throw usageError(`Unknown eval protocol "${protocol ?? ''}"; use "lfw" or "identify"`);
+  if (!dir) throw usageError('eval lfw needs the folder that holds pairs.txt: facebits eval lfw DIR');
   const concurrency = number(values, 'concurrency') ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError(`--concurrency expects a positive integer, received ${concurrency}`);
 
@@ -156,7 +163,8 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
     const report = scoreLfw(pairs, embedded, cosineSimilarity);
     const pct = (v: number): string => (v * 100).toFixed(2);
     console.log(`model        ${fb.modelId} (${fb.isa})`);
-    console.log(`accuracy     ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} %  (10-fold, threshold from the other 9 folds)`);
+    const folds = report.folds.length;
+    console.log(`accuracy     ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} %  (${folds}-fold, threshold from the other ${folds - 1} folds)`);
     console.log(`TAR@FAR1e-2  ${pct(report.tar['1e-2'])} %`);
     console.log(`TAR@FAR1e-3  ${pct(report.tar['1e-3'])} %`);
     console.log(`no face      ${report.noFace} of ${report.images} images`);

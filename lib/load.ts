@@ -55,6 +55,10 @@ export interface LoadOptions {
   backend?: Backend;
 }
 
+const LOAD_OPTION_KEYS = [
+  'detector', 'landmarks', 'landmarkExpand', 'embedder', 'flip', 'threshold', 'minScore', 'maxPixels', 'modelDir', 'backend',
+];
+
 /** Generic cosine threshold for user models without one; ArcFace-style models sit near it. */
 const UNCALIBRATED_THRESHOLD = 0.3;
 
@@ -96,8 +100,12 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
   if (!(minScore >= 0 && minScore <= 1)) throw invalidParameter('minScore', 'a number between 0 and 1', options.minScore);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (!Number.isInteger(maxPixels) || maxPixels < 1) throw invalidParameter('maxPixels', 'a positive integer', options.maxPixels);
-  if (options.threshold !== undefined && !Number.isFinite(options.threshold)) {
-    throw invalidParameter('threshold', 'a finite number', options.threshold);
+  const unknown = Object.keys(options).filter((key) => !LOAD_OPTION_KEYS.includes(key));
+  if (unknown.length > 0) {
+    throw invalidParameter(`options.${unknown[0]}`, `one of the load() options ${LOAD_OPTION_KEYS.join(', ')}`, unknown[0]);
+  }
+  if (options.threshold !== undefined && !(Number.isFinite(options.threshold) && options.threshold >= -1 && options.threshold <= 1)) {
+    throw invalidParameter('threshold', 'a cosine similarity between -1 and 1', options.threshold);
   }
 
   if (options.backend !== undefined && options.backend !== 'native' && options.backend !== 'wasm') {

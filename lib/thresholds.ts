@@ -44,6 +44,9 @@ export const CALIBRATIONS: Record<string, ModelCalibration> = {
 function fromTail(tail: number[], impostors: number, far: number, direction: 'higher' | 'lower', what: string): number {
   if (!(far > 0 && far < 1)) throw invalidParameter('far', 'a number between 0 and 1', far);
   const allowed = Math.floor(far * impostors);
+  if (far < 1 / impostors) {
+    throw new FacebitsError('INVALID_ARGUMENT', `The ${what} calibration rests on ${impostors} impostor pairs, so it covers false-accept rates from ${1 / impostors}; use calibrate() on more pairs of your own for far ${far}`);
+  }
   if (allowed >= tail.length) {
     throw new FacebitsError('INVALID_ARGUMENT', `The ${what} calibration covers false-accept rates up to ${(tail.length - 1) / impostors}; use calibrate() on your own pairs for far ${far}`);
   }

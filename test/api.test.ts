@@ -103,6 +103,8 @@ api('load rejects a model file with corrupted bytes', async () => {
 
 api('load rejects invalid options', async () => {
   await rejectsWith(load({ minScore: 3 }), 'INVALID_ARGUMENT', /minScore/);
+  await rejectsWith(load({ threshold: 2 }), 'INVALID_ARGUMENT', /cosine similarity between -1 and 1/);
+  await rejectsWith(load({ minscore: 0.3 } as never), 'INVALID_ARGUMENT', /options\.minscore/);
   await rejectsWith(load({ detector: { path: 'x.onnx', decoder: 'ssd' as never } }), 'INVALID_ARGUMENT', /decoder/);
   await rejectsWith(load({ embedder: { path: '/nonexistent/model.onnx' } }), 'INVALID_MODEL', /cannot be read/);
 });

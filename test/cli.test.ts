@@ -42,6 +42,10 @@ test('verify exits 2 with the message on stderr', () => {
   assert.is(usage.status, 2);
   assert.match(usage.stderr, /verify needs two images/);
 
+  const protocol = facebits('eval', 'foo', 'x');
+  assert.is(protocol.status, 2);
+  assert.match(protocol.stderr, /Unknown eval protocol "foo"/);
+
   const flag = facebits('verify', 'a.jpg', 'b.jpg', '--no-such-flag');
   assert.is(flag.status, 2);
   assert.match(flag.stderr, /Unknown option/);

@@ -44,8 +44,8 @@ export function readPairs(dir: string): LfwPair[] {
   }
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   const [folds, perFold] = lines[0].split(/\s+/).map(Number);
-  if (!(folds > 0 && perFold > 0) || lines.length < 1 + folds * perFold * 2) {
-    throw new FacebitsError('INVALID_ARGUMENT', `${file} is not an LFW pairs file: expected a "folds perFold" line and ${folds * perFold * 2} pairs`);
+  if (!(folds >= 2 && perFold > 0) || lines.length < 1 + folds * perFold * 2) {
+    throw new FacebitsError('INVALID_ARGUMENT', `${file} is not an LFW pairs file: expected a "folds perFold" line with at least 2 folds, then folds x perFold x 2 pairs`);
   }
 
   const pairs: LfwPair[] = [];
