@@ -27,7 +27,10 @@ function warp(model: LoadedModel, image: RgbImage, toSource: Affine, width: numb
   );
 }
 
-/** Serialises runs of one native model, which owns a single scratch arena. */
+/**
+ * Serialises runs of one model. Concurrent runs would each allocate a scratch arena; one at a
+ * time keeps a single arena per model, while different models still overlap across images.
+ */
 export class ModelQueue {
   private tail: Promise<unknown> = Promise.resolve();
 
