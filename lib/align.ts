@@ -64,8 +64,10 @@ export const ARCFACE_112_MOUTH_CENTRE: Point[] = [ARCFACE_112[0], ARCFACE_112[1]
 
 /** Picks the template that matches a landmark count (5 or 4), scaled to `size` pixels. */
 export function templateFor(count: number, size = 112): Point[] {
-  const base = count === 5 ? ARCFACE_112 : count === 4 ? ARCFACE_112_MOUTH_CENTRE : undefined;
-  if (!base) throw new RangeError(`Alignment needs 4 or 5 landmarks, received ${count}`);
+  let base: Point[];
+  if (count === 5) base = ARCFACE_112;
+  else if (count === 4) base = ARCFACE_112_MOUTH_CENTRE;
+  else throw new RangeError(`Alignment needs 4 or 5 landmarks, received ${count}`);
   const s = size / 112;
   return base.map(([x, y]) => [x * s, y * s] as Point);
 }

@@ -150,7 +150,7 @@ async function verify(positionals: string[], values: Values): Promise<number> {
 async function evaluate(positionals: string[], values: Values): Promise<number> {
   const [protocol, dir] = positionals;
   if (protocol !== 'lfw') throw usageError(`Unknown eval protocol "${protocol ?? ''}"; use "lfw" or "identify"`);
-  if (!dir) throw usageError('eval lfw needs the folder that holds pairs.txt: facebits eval lfw DIR');
+  if (!dir) throw usageError('eval lfw needs the folder that contains pairs.txt: facebits eval lfw DIR');
   const concurrency = number(values, 'concurrency') ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError(`--concurrency expects a positive integer, received ${concurrency}`);
 

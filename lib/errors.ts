@@ -53,7 +53,7 @@ export function invalidModel(file: string, detail: string, cause?: unknown): Fac
   return new FacebitsError('INVALID_MODEL', `Invalid model ${file}: ${detail}`, { cause });
 }
 
-/** An op the importer cannot lower, named with its node and file. */
+/** Builds the error for an op the importer cannot lower, naming its node and file. */
 export function unsupportedOp(file: string, op: string, node: string, detail?: string): FacebitsError {
   const suffix = detail ? `: ${detail}` : '';
   return new FacebitsError('UNSUPPORTED_OP', `Unsupported op ${op} at node "${node}" in ${file}${suffix}`);

@@ -85,7 +85,7 @@ async function decodeEncoded(bytes: Uint8Array, label: string, maxPixels: number
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    // libvips can repeat its complaint over several lines; the first says what failed.
+    // libvips can repeat its message over several lines, and the first names the failure.
     const reason = (error as Error).message.split('\n')[0].trim();
     if (/pixel limit/i.test(reason)) {
       throw invalidImage(`${label} has more than ${maxPixels} pixels; downscale it or raise the maxPixels option`, error);

@@ -40,7 +40,7 @@ export interface LoadOptions {
    * doubles the embedding time and lifts LFW accuracy (docs/ACCURACY.md). Default true.
    */
   flip?: boolean;
-  /** Cosine similarity at or above which compare() says same. Default: the model's calibrated value. */
+  /** Cosine similarity at or above which compare() returns same. Default: the model's calibrated value. */
   threshold?: number;
   /** Minimum detector score, 0..1. Default 0.5. */
   minScore?: number;

@@ -20,12 +20,12 @@ export const MAX_MODEL_FILE_BYTES = 512 * 1024 * 1024;
 const MAX_INPUT_SIDE = 16384;
 const PLAN_HEADER_WORDS = 7;
 
-/** What a plan computes and how to feed it. */
+/** Metadata of a plan: its identity, source, input layout and outputs. */
 export interface ModelHeader {
   /** Stable identity, e.g. "fr_feature@faceplugin-face-recognition-js@0.0.1". */
   id: string;
   kind: 'detector' | 'landmarks' | 'embedder';
-  /** Where the weights came from: package, file and SHA-256 of each source file. */
+  /** Source of the weights: package, file and SHA-256 of each source file. */
   source: { package?: string; version?: string; files: Array<{ path: string; sha256: string }>; license?: string };
   /** NHWC shape of the plan input. */
   inputShape: number[];

@@ -9,7 +9,7 @@
 import { calibrate } from './calibrate';
 import { FacebitsError, invalidParameter } from './errors';
 
-/** The false-accept rate compare() decides at unless told otherwise. */
+/** The false-accept rate compare() decides at when the caller passes neither `far` nor `threshold`. */
 export const DEFAULT_FAR = 1e-2;
 
 export interface ModelCalibration {
@@ -57,14 +57,14 @@ function fromTail(tail: number[], impostors: number, far: number, direction: 'hi
   return calibrate(scores, { far: Math.min(0.999999, (allowed + 0.5) / scores.length), direction }).threshold;
 }
 
-/** The model's calibrated cosine threshold at `far`; throws for models without a calibration. */
+/** Returns the model's calibrated cosine threshold at `far`. Throws for a model without a calibration. */
 export function cosineThresholdAt(modelId: string, far: number): number {
   const c = CALIBRATIONS[modelId];
   if (!c) throw new FacebitsError('INVALID_ARGUMENT', `No calibration ships for model ${modelId}; pass { threshold } or compute one with calibrate()`);
   return fromTail(c.cosineTail, c.impostors, far, 'higher', 'cosine');
 }
 
-/** The model's calibrated Hamming threshold (accept at or below) for its sign codes at `far`. */
+/** Returns the model's calibrated Hamming threshold (accept at or below) for its sign codes at `far`. */
 export function hammingThresholdAt(modelId: string, far: number, bits: number): number | undefined {
   const c = CALIBRATIONS[modelId];
   if (!c || c.bits !== bits) return undefined;

@@ -50,7 +50,8 @@ test('invertAffine composes to identity', () => {
   const inv = invertAffine(m);
   const p: Point = [13.25, -4.5];
   const back = applyAffine(inv, applyAffine(m, p));
-  assert.ok(Math.abs(back[0] - p[0]) < 1e-9 && Math.abs(back[1] - p[1]) < 1e-9);
+  assert.ok(Math.abs(back[0] - p[0]) < 1e-9, `x ${back[0]}`);
+  assert.ok(Math.abs(back[1] - p[1]) < 1e-9, `y ${back[1]}`);
 });
 
 test('templateFor picks the template by landmark count', () => {

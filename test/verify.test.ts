@@ -1,4 +1,4 @@
-// Calibration, the learned head, any-length codes and enrolment templates (issue 3).
+// Calibration, the learned head, any-length codes and enrolment templates.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -139,10 +139,11 @@ test('LFW: calibration, templates and all scorers against cosine', async () => {
   }
   console.log(`  scorers took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const loss = (name: string): number => cosine.accuracy.mean - reports.find((r) => r.name === name)!.accuracy.mean;
-  assert.ok(cosine.heldOutFar['1e-2'] <= 2e-2 && cosine.heldOutFar['1e-2'] >= 0.5e-2, `held-out FAR ${cosine.heldOutFar['1e-2']}`);
+  assert.ok(cosine.heldOutFar['1e-2'] <= 2e-2, `held-out FAR ${cosine.heldOutFar['1e-2']} above 2x the target`);
+  assert.ok(cosine.heldOutFar['1e-2'] >= 0.5e-2, `held-out FAR ${cosine.heldOutFar['1e-2']} below half the target`);
   assert.ok(loss('hamming-1024') <= 0.0015 + 1e-6, `1024-bit loss ${pct(loss('hamming-1024'))}`);
-  // NOTE: the aim is 0.3 points at 512 bits and 0.8 at 256 bits; measured 0.35 and 0.87
-  // (docs/ACCURACY.md), so these bounds only guard against regressions.
+  // NOTE: the aim is 0.3 points at 512 bits and 0.8 at 256 bits, but the measured losses are
+  // 0.35 and 0.87 (docs/ACCURACY.md). These bounds only guard against regressions.
   assert.ok(loss('hamming-512') <= 0.0045 + 1e-9, `512-bit loss ${pct(loss('hamming-512'))}`);
   assert.ok(loss('hamming-256') <= 0.011 + 1e-9, `256-bit loss ${pct(loss('hamming-256'))}`);
   assert.ok(loss('head') <= 0.001 + 1e-9, `head loss ${pct(loss('head'))}`);

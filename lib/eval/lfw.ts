@@ -1,5 +1,5 @@
-// The LFW verification protocol: pairs.txt holds 10 folds of 300 same-person and 300
-// different-person pairs; each fold's threshold is chosen on the other nine.
+// The LFW verification protocol: pairs.txt contains 10 folds of 300 same-person and 300
+// different-person pairs, and each fold's threshold is chosen on the other nine.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -40,7 +40,7 @@ export function readPairs(dir: string): LfwPair[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new FacebitsError('INVALID_ARGUMENT', `Cannot read ${file}: ${(error as Error).message}; pass the LFW folder that holds pairs.txt`);
+    throw new FacebitsError('INVALID_ARGUMENT', `Cannot read ${file}: ${(error as Error).message}; pass the LFW folder that contains pairs.txt`);
   }
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   const [folds, perFold] = lines[0].split(/\s+/).map(Number);

@@ -13,7 +13,7 @@ function accuracyAt(pairs: ScoredPair[], threshold: number): number {
   return pairs.length ? correct / pairs.length : 0;
 }
 
-/** The threshold with the best accuracy on `pairs`: a midpoint between adjacent distinct scores. */
+/** Returns the threshold with the best accuracy on `pairs`, a midpoint between adjacent distinct scores. */
 export function bestThreshold(pairs: ScoredPair[]): number {
   const sorted = pairs.slice().sort((a, b) => a.score - b.score);
   // A threshold below every score accepts all pairs, so only the same-person pairs are right.
