@@ -75,6 +75,7 @@
           "type": "static_library",
           "sources": [
             "native/ops/conv2d_avx512.cpp",
+            "native/ops/conv2d_direct_avx512.cpp",
             "native/ops/gemm_avx512.cpp",
             "native/ops/kernels_avx512.cpp"
           ],

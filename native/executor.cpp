@@ -114,6 +114,7 @@ void Model::compileOp(size_t index) {
           for (int64_t t = 0; t < kernel; ++t) c.depthwise[t * g.c + ch] = w[ch * kernel + t];
         break;
       }
+      if (directConvApplies(g)) c.direct = packDirectWeights(g, w);
       const int64_t depth = kernel * cg;
       const int64_t panels = panelCount(ocg);
       const int64_t groupFloats = panels * kPanelWidth * (depth + 2);
@@ -293,6 +294,8 @@ void Model::execute(size_t index, float** tensors, float* scratch, const KernelT
         conv2dReference(c.conv, in, constData(op, 0), c.bias.data(), c.act, out);
       } else if (c.isDepthwise) {
         k.depthwise(c.conv, in, c.depthwise.data(), c.bias.data(), c.act, out);
+      } else if (k.directConv && !c.direct.empty()) {
+        k.directConv(c.conv, in, c.direct.data(), c.bias.data(), c.act, out);
       } else {
         conv2dPacked(k, c.conv, in, c.matrices.data(), c.act, scratch, out);
       }

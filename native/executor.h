@@ -30,6 +30,7 @@ struct CompiledOp {
   AlignedBuffer packed;                // GEMM panels, bias and slopes for every group
   std::vector<PackedMatrix> matrices;  // one per group (FC and CONV2D)
   std::vector<float> depthwise;        // [kh][kw][c] weights for depthwise CONV2D
+  std::vector<float> direct;           // DirectConvFn weights, when directConvApplies
   std::vector<float> bias;             // bias, zero-filled when the plan has none
   ConvGeometry conv{};
   bool isDepthwise = false;

@@ -50,6 +50,12 @@ struct ConvGeometry {
 using DepthwiseFn = void (*)(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                              const ActParams& act, float* output);
 
+// Direct convolution for inputs with few channels, such as an RGB first layer, where
+// im2col rows are too short for the GEMM to run well. groups must be 1. weights are
+// [kh][kw][c][oc rounded up to 16], zero-padded. bias and PReLU slopes have oc floats.
+using DirectConvFn = void (*)(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
+                              const ActParams& act, float* output);
+
 struct PoolGeometry {
   int64_t n, h, w, c, oh, ow;
   int64_t kh, kw, sh, sw, padTop, padLeft;
@@ -81,6 +87,9 @@ struct KernelTable {
   BinaryFn binary;
   ActivationFn activation;
   ChannelAffineFn channelAffine;
+  // Optional kernels. A table without one leaves it nullptr and the executor falls back
+  // to the general path.
+  DirectConvFn directConv = nullptr;  // else im2col and the GEMM
 };
 
 const KernelTable* scalarKernels();

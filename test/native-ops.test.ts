@@ -86,6 +86,13 @@ convCase('depthwise 32 channels 5x5', [1, 9, 23, 32], conv(5, 1, 2, 32, 32), { k
 // An RGB first layer with more output pixels than one im2col block, so a block starts mid-row.
 convCase('conv 3x3 RGB several blocks', [1, 37, 45, 3], conv(3, 1, 1, 1, 16), relu);
 convCase('conv 3x3 RGB stride 2 odd size', [1, 33, 47, 3], { ...conv(3, 2, 0, 1, 16), pb: 1, pr: 1 }, relu);
+// Inputs with at most 4 channels and outputs with at most 64 take the direct convolution
+// where the kernel set has one: 1 to 4 blocks of 16 output channels, 6 or 8 pixels per pass.
+convCase('direct conv RGB 64 channels clip', [1, 29, 31, 3], conv(3, 2, 1, 1, 64), { kind: Activation.CLIP, a: 0, b: 6 });
+convCase('direct conv 1 channel 40 prelu', [2, 11, 19, 1], conv(3, 1, 1, 1, 40), { kind: Activation.PRELU, slopes: slopes(40) });
+convCase('direct conv 4 channels 21 sigmoid', [1, 9, 23, 4], { ...conv(5, 1, 2, 1, 21), pb: 0 }, { kind: Activation.SIGMOID });
+convCase('direct conv 2 channels dilated', [1, 17, 26, 2], conv(3, 2, 2, 1, 33, 2), { kind: Activation.LEAKY_RELU, a: 0.1 });
+convCase('direct conv 3 channels 5 outputs', [1, 8, 8, 3], conv(1, 1, 0, 1, 5), { kind: Activation.NONE }, false);
 
 function fcCase(name: string, shape: number[], outF: number, act: ref.Act) {
   const next = ref.random(seed++);

@@ -132,6 +132,20 @@ void im2col(const ConvGeometry& g, const float* image, int64_t group, int64_t fi
 
 }  // namespace
 
+bool directConvApplies(const ConvGeometry& g) {
+  return g.groups == 1 && g.c <= kDirectConvMaxChannels && g.oc <= kDirectConvMaxOutChannels;
+}
+
+std::vector<float> packDirectWeights(const ConvGeometry& g, const float* weights) {
+  const int64_t paddedOc = (g.oc + 15) / 16 * 16;
+  const int64_t taps = g.kh * g.kw;
+  std::vector<float> packed(taps * g.c * paddedOc, 0.0f);
+  for (int64_t oc = 0; oc < g.oc; ++oc)
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t ci = 0; ci < g.c; ++ci) packed[(t * g.c + ci) * paddedOc + oc] = weights[(oc * taps + t) * g.c + ci];
+  return packed;
+}
+
 int64_t conv2dScratchFloats(const ConvGeometry& g) {
   if (isPointwise(g)) return 0;
   return blockRows(g) * g.kh * g.kw * (g.c / g.groups);

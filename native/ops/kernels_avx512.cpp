@@ -1,5 +1,5 @@
 // The AVX-512 kernel set: the AVX-512 GEMM (1x1 convolutions, im2col convolutions and
-// fully connected layers) and depthwise convolution, with the AVX2 kernels for
+// fully connected layers), depthwise and direct convolution, with the AVX2 kernels for
 // everything else. cpu.cpp hands it out only after CPUID and XGETBV report AVX-512
 // F/BW/VL, AVX2, FMA and OS support for ZMM state.
 
@@ -9,6 +9,8 @@ namespace facebits {
 
 void gemmAvx512(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
                 int64_t ldc);
+void directConvAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
+                      const ActParams& act, float* output);
 void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                      const ActParams& act, float* output);
 
@@ -18,6 +20,7 @@ const KernelTable* avx512Kernels() {
     t.name = "avx512";
     t.gemm = gemmAvx512;
     t.depthwise = depthwiseAvx512;
+    t.directConv = directConvAvx512;
     return t;
   }();
   return &table;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "../kernels.h"
 #include "../plan.h"
@@ -42,6 +43,14 @@ void depthwiseScalar(const ConvGeometry& g, const float* input, const float* wei
 int64_t conv2dScratchFloats(const ConvGeometry& g);
 void conv2dPacked(const KernelTable& k, const ConvGeometry& g, const float* input, const PackedMatrix* packed,
                   const ActParams& act, float* scratch, float* output);
+
+// Direct convolution (KernelTable::directConv) applies to one group with at most
+// kDirectConvMaxChannels input and kDirectConvMaxOutChannels output channels.
+constexpr int64_t kDirectConvMaxChannels = 4;
+constexpr int64_t kDirectConvMaxOutChannels = 64;
+bool directConvApplies(const ConvGeometry& g);
+// Repacks OHWI weights to the [kh][kw][c][oc rounded up to 16] layout of DirectConvFn.
+std::vector<float> packDirectWeights(const ConvGeometry& g, const float* weights);
 
 // fully_connected.cpp
 void fullyConnectedReference(int64_t rows, int64_t depth, int64_t outFeatures, const float* input, const float* weights,
