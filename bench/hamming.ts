@@ -36,6 +36,19 @@ function checkDistances(query: Uint8Array, codes: Uint8Array, distances: Uint32A
   }
 }
 
+/** Throws WrongResultError unless the top 10 are the 10 smallest distances, ties by lower index. */
+function checkTopK(top: { indices: Uint32Array; distances: Uint32Array }, distances: Uint32Array): void {
+  const order = Array.from(distances.keys()).sort((a, b) => distances[a] - distances[b] || a - b).slice(0, 10);
+  if (order.some((index, rank) => top.indices[rank] !== index || top.distances[rank] !== distances[index])) {
+    throw new WrongResultError(`Hamming top 10: got ${Array.from(top.indices)}, expected ${order}`);
+  }
+}
+
+/**
+ * Times two scans per code length against a read of the same buffer, in one group. The first
+ * writes every distance into one reused buffer (hammingMany with `out`). The second keeps the
+ * 10 nearest codes on one thread (hammingTopK), the first stage of a 1:N search.
+ */
 export async function hammingRows(options: MeasureOptions, count: number): Promise<Row[]> {
   const binding = native();
   const rows: Row[] = [];
@@ -43,24 +56,31 @@ export async function hammingRows(options: MeasureOptions, count: number): Promi
     const bytes = bits / 8;
     const codes = randomBytes(count * bytes, bits);
     const query = randomBytes(bytes, 7);
-    checkDistances(query, codes, binding.hammingMany(query, codes, count));
+    const distances = new Uint32Array(count);
+    checkDistances(query, codes, binding.hammingMany(query, codes, count, distances));
+    checkTopK(binding.hammingTopK(query, codes, count, 10, 1), distances);
 
-    const [scan, read] = await measureGroup(
+    const [scan, topK, read] = await measureGroup(
       [
-        [`hamming ${bits}`, () => binding.hammingMany(query, codes, count)],
+        [`hamming ${bits}`, () => binding.hammingMany(query, codes, count, distances)],
+        [`top-10 ${bits}`, () => binding.hammingTopK(query, codes, count, 10, 1)],
         [`read ${bits}`, () => binding.readSum(codes)],
       ],
       options,
     );
     const gigabytes = (ms: number): number => codes.length / (ms * 1e6);
-    rows.push({
-      section: `Hamming scan, one query against ${count.toLocaleString('en-US')} codes, one thread`,
-      name: `${bits}-bit codes (${(codes.length / 2 ** 20).toFixed(0)} MiB)`,
-      facebits: scan,
-      peer: { name: 'read-sum of the same buffer', timing: read },
-      rate: { facebits: count / (scan.median / 1000) / 1e6, unit: 'M comparisons/s' },
-      note: `scan ${gigabytes(scan.median).toFixed(1)} GB/s = ${((100 * read.median) / scan.median).toFixed(0)} % of read ${gigabytes(read.median).toFixed(1)} GB/s`,
-    });
+    const section = `Hamming scan, one query against ${count.toLocaleString('en-US')} codes, one thread`;
+    const size = `${bits}-bit codes (${(codes.length / 2 ** 20).toFixed(0)} MiB)`;
+    for (const [name, timing] of [[`${size}, all distances`, scan], [`${size}, top 10`, topK]] as const) {
+      rows.push({
+        section,
+        name,
+        facebits: timing,
+        peer: { name: 'read-sum of the same buffer', timing: read },
+        rate: { facebits: count / (timing.median / 1000) / 1e6, unit: 'M comparisons/s' },
+        note: `scan ${gigabytes(timing.median).toFixed(1)} GB/s = ${((100 * read.median) / timing.median).toFixed(0)} % of read ${gigabytes(read.median).toFixed(1)} GB/s`,
+      });
+    }
   }
   return rows;
 }

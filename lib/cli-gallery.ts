@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { loadOptionsFrom, OPTIONS } from './cli';
+import { printCommandError, printParseError } from './cli-errors';
 import { FacebitsError } from './errors';
 import { evaluateIdentify } from './eval/identify';
 import { Gallery } from './gallery';
@@ -156,7 +157,7 @@ export async function runGalleryCommand(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: { ...OPTIONS, ...GALLERY_OPTIONS }, allowPositionals: true, strict: true });
   } catch (error) {
-    console.error(`facebits: ${(error as Error).message}\n\n${GALLERY_USAGE}`);
+    printParseError(error, GALLERY_USAGE);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -174,8 +175,7 @@ export async function runGalleryCommand(argv: string[]): Promise<number> {
     if (sub === 'info') return await info(rest, values);
     throw usageError(sub ? `Unknown gallery command "${sub}"` : 'gallery needs a command: add, remove, search or info');
   } catch (error) {
-    const code = (error as FacebitsError).code;
-    console.error(`facebits: ${code ? `${code}: ` : ''}${(error as Error).message}`);
+    printCommandError(error);
     return 2;
   }
 }

@@ -1,9 +1,11 @@
 // The facebits command line: verify two photos, or evaluate on LFW.
 // Exit codes: 0 same person, 1 different people, 2 error (message on stderr).
 
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { runGalleryCommand } from './cli-gallery';
+import { printCommandError, printParseError } from './cli-errors';
 import { FacebitsError } from './errors';
 import { cosineSimilarity } from './compare';
 import { embedLfwImages, readPairs, scoreLfw } from './eval/lfw';
@@ -39,7 +41,8 @@ Options:
   --head                     eval: also score the learned head (fitted on the training folds)
   --report DIR               eval: write ROC curves (roc.svg) and index.html for every scorer
   --max-pixels N             largest decoded image accepted, in pixels (default 268402689)
-  -h, --help                 show this help`;
+  -h, --help                 show this help
+  -v, --version              print the facebits version`;
 
 export const OPTIONS = {
   json: { type: 'boolean' },
@@ -63,6 +66,7 @@ export const OPTIONS = {
   report: { type: 'string' },
   'max-pixels': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -147,6 +151,12 @@ async function verify(positionals: string[], values: Values): Promise<number> {
   }
 }
 
+/** Returns a note when the impostor pairs are too few to measure `far`, and "" otherwise. */
+function farCaveat(far: number, impostors: number): string {
+  if (far * impostors >= 1) return '';
+  return `  (only ${impostors} impostor pairs, so no impostor is accepted: this is TAR at FAR 0, not ${far})`;
+}
+
 async function evaluate(positionals: string[], values: Values): Promise<number> {
   const [protocol, dir] = positionals;
   if (protocol !== 'lfw') throw usageError(`Unknown eval protocol "${protocol ?? ''}"; use "lfw" or "identify"`);
@@ -165,8 +175,9 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
     console.log(`model        ${fb.modelId} (${fb.isa})`);
     const folds = report.folds.length;
     console.log(`accuracy     ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} %  (${folds}-fold, threshold from the other ${folds - 1} folds)`);
-    console.log(`TAR@FAR1e-2  ${pct(report.tar['1e-2'])} %`);
-    console.log(`TAR@FAR1e-3  ${pct(report.tar['1e-3'])} %`);
+    const impostors = pairs.filter((pair) => !pair.same).length;
+    console.log(`TAR@FAR1e-2  ${pct(report.tar['1e-2'])} %${farCaveat(1e-2, impostors)}`);
+    console.log(`TAR@FAR1e-3  ${pct(report.tar['1e-3'])} %${farCaveat(1e-3, impostors)}`);
     console.log(`no face      ${report.noFace} of ${report.images} images`);
     console.log(`speed        ${report.imagesPerSecond.toFixed(1)} images/s`);
     console.log(`threshold    ${report.threshold.toFixed(4)} (mean of the per-fold thresholds)`);
@@ -189,16 +200,26 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
   }
 }
 
+/** Reads the version from the package.json one folder above this file (lib/ or dist/). */
+function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require(path.join(__dirname, '..', 'package.json')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'gallery' || (argv[0] === 'eval' && argv[1] === 'identify')) return runGalleryCommand(argv);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    console.error(`facebits: ${(error as Error).message}\n\n${USAGE}`);
+    printParseError(error, USAGE);
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    console.log(packageVersion());
+    return 0;
+  }
   if (values.help || positionals.length === 0) {
     console.log(USAGE);
     return positionals.length === 0 && !values.help ? 2 : 0;
@@ -210,8 +231,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'eval') return await evaluate(rest, values);
     throw usageError(`Unknown command "${command}"`);
   } catch (error) {
-    const code = (error as FacebitsError).code;
-    console.error(`facebits: ${code ? `${code}: ` : ''}${(error as Error).message}`);
+    printCommandError(error);
     return 2;
   }
 }

@@ -131,6 +131,20 @@ function galleryError(code: 'GALLERY_TRUNCATED' | 'GALLERY_CORRUPTED' | 'GALLERY
 }
 
 /**
+ * Describes a failure to create the temporary file in terms of `file`, which the caller
+ * named, rather than the temporary name. The system error code (ENOENT, EACCES, ...) is kept.
+ */
+function saveError(file: string, dir: string, cause: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  const reason =
+    cause.code === 'ENOENT' ? `the folder ${dir} does not exist; create it first`
+    : cause.code === 'EACCES' || cause.code === 'EPERM' ? `no permission to create files in ${dir}`
+    : cause.message;
+  const error: NodeJS.ErrnoException = new Error(`Cannot save gallery ${file}: ${reason}`, { cause });
+  error.code = cause.code;
+  return error;
+}
+
+/**
  * Writes the gallery atomically: a temporary file in the same folder is written and
  * fsynced, renamed over `file`, and the folder is fsynced so the rename is durable. A crash
  * at any point leaves either the old file or the new one under `file`. A crash can leave
@@ -142,7 +156,9 @@ export async function writeGalleryFile(file: string, data: GalleryData, key?: Ui
   const chunks = key ? [seal(Buffer.concat(encodeGallery(data)), key, { kind: 'gallery' })] : encodeGallery(data);
   const dir = path.dirname(path.resolve(file));
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
-  const handle = await fs.promises.open(temp, 'wx', 0o644);
+  const handle = await fs.promises.open(temp, 'wx', 0o644).catch((error: NodeJS.ErrnoException) => {
+    throw saveError(file, dir, error);
+  });
   try {
     try {
       for (const chunk of chunks) {

@@ -50,8 +50,12 @@ export interface NativeBinding {
   packSigns(values: Float32Array): Uint8Array;
   /** Hamming distance of two codes of equal length, a multiple of 8 bytes. */
   hamming(a: Uint8Array, b: Uint8Array): number;
-  /** Hamming distance from one query to `count` codes stored back to back. */
-  hammingMany(query: Uint8Array, codes: Uint8Array, count: number): Uint32Array;
+  /**
+   * Hamming distance from one query to `count` codes stored back to back. When `out` is given
+   * (at least `count` long), the distances go into its first `count` entries and `out` is
+   * returned, so repeated scans reuse one buffer.
+   */
+  hammingMany(query: Uint8Array, codes: Uint8Array, count: number, out?: Uint32Array): Uint32Array;
   /**
    * The k codes nearest to `query` by Hamming distance, nearest first, ties by lower index.
    * `threads` 0 uses every hardware thread for scans of 64 Ki codes or more.

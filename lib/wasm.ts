@@ -413,7 +413,7 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
       return hammingMany(a, b, 1)[0];
     },
 
-    hammingMany(query, codes, count) {
+    hammingMany(query, codes, count, out) {
       typedArrayArg(query, Uint8Array, 'Uint8Array', 'query');
       typedArrayArg(codes, Uint8Array, 'Uint8Array', 'codes');
       checkCodeLength(query.length, 'query');
@@ -421,7 +421,13 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
       if (n * query.length !== codes.length) {
         throw invalidArgument(`codes has ${codes.length} bytes; expected count ${n} x ${query.length} bytes`);
       }
-      return hammingMany(query, codes, n);
+      if (out === undefined) return hammingMany(query, codes, n);
+      typedArrayArg(out, Uint32Array, 'Uint32Array', 'out');
+      if (out.length < n) {
+        throw invalidArgument(`Expected out to hold at least count ${n} distances but it holds ${out.length}`);
+      }
+      out.set(hammingMany(query, codes, n));
+      return out;
     },
 
     // The two calls below run in JavaScript over the WebAssembly Hamming kernel, on one

@@ -4,6 +4,8 @@
 //   packSigns  bit i of the code is 1 when x[i] > 0 (NaN and -0 give 0); bits fill 64-bit
 //              little-endian words, bit i in word i / 64, bit position i % 64
 //   hamming    popcount(a XOR b) over codes of equal byte length, a multiple of 8
+//   hamming8   the distances from one query to 8 consecutive 256- or 512-bit codes, as
+//              eight 32-bit lanes. AVX-512 only: the scans use it for their main loops.
 // ISAs, each in its own section below:
 //   serial     portable 64-bit popcount (__builtin_popcountll)
 //   avx2       nibble lookup table with VPSHUFB, byte sums with VPSADBW
@@ -108,6 +110,58 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static inline uint64_t hammin
   for (int lane = 0; lane < 8; ++lane) total += lanes[lane];
   return total;
 }
+
+// GCC 12 reports the undefined merge operand inside its own AVX-512 unpack, shuffle and
+// conversion intrinsics as uninitialized. Files that inline these functions need the same
+// pragmas around the caller.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// Adds the eight 64-bit lanes of each of p0..p7 and returns sum(p_j) in lane j. Unpacks and
+// 128-bit lane shuffles fold the vectors pairwise: 14 shuffles for eight codes, where a
+// separate reduction per code takes three. Each sum is at most 512, so the lanes convert
+// to 32 bits exactly.
+__attribute__((target("avx512f"))) static inline __m512i sumLanes8(__m512i p0, __m512i p1, __m512i p2, __m512i p3,
+                                                                   __m512i p4, __m512i p5, __m512i p6, __m512i p7) {
+  const __m512i s01 = _mm512_add_epi64(_mm512_unpacklo_epi64(p0, p1), _mm512_unpackhi_epi64(p0, p1));
+  const __m512i s23 = _mm512_add_epi64(_mm512_unpacklo_epi64(p2, p3), _mm512_unpackhi_epi64(p2, p3));
+  const __m512i s45 = _mm512_add_epi64(_mm512_unpacklo_epi64(p4, p5), _mm512_unpackhi_epi64(p4, p5));
+  const __m512i s67 = _mm512_add_epi64(_mm512_unpacklo_epi64(p6, p7), _mm512_unpackhi_epi64(p6, p7));
+  const __m512i s0123 = _mm512_add_epi64(_mm512_shuffle_i64x2(s01, s23, _MM_SHUFFLE(2, 0, 2, 0)),
+                                         _mm512_shuffle_i64x2(s01, s23, _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i s4567 = _mm512_add_epi64(_mm512_shuffle_i64x2(s45, s67, _MM_SHUFFLE(2, 0, 2, 0)),
+                                         _mm512_shuffle_i64x2(s45, s67, _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_add_epi64(_mm512_shuffle_i64x2(s0123, s4567, _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_i64x2(s0123, s4567, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Distances from a 512-bit query to the 8 codes at block (512 bytes, any alignment).
+__attribute__((target("avx512f,avx512vpopcntdq"))) static inline __m256i hamming8x512Avx512(__m512i query,
+                                                                                           const uint8_t* block) {
+  __m512i p[8];
+  for (int j = 0; j < 8; ++j) p[j] = _mm512_popcnt_epi64(_mm512_xor_si512(query, _mm512_loadu_si512(block + 64 * j)));
+  return _mm512_cvtepi64_epi32(sumLanes8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]));
+}
+
+// Distances from a 256-bit query, broadcast to both halves of `query`, to the 8 codes at
+// block (256 bytes, any alignment). Each load reads two codes: lanes 0-3 of p_j belong to
+// code 2j and lanes 4-7 to code 2j+1. Two folding steps leave the sums in the order
+// 0 2 1 3 4 6 5 7, and one lane permutation restores code order.
+__attribute__((target("avx512f,avx512vpopcntdq"))) static inline __m256i hamming8x256Avx512(__m512i query,
+                                                                                           const uint8_t* block) {
+  const __m512i p0 = _mm512_popcnt_epi64(_mm512_xor_si512(query, _mm512_loadu_si512(block)));
+  const __m512i p1 = _mm512_popcnt_epi64(_mm512_xor_si512(query, _mm512_loadu_si512(block + 64)));
+  const __m512i p2 = _mm512_popcnt_epi64(_mm512_xor_si512(query, _mm512_loadu_si512(block + 128)));
+  const __m512i p3 = _mm512_popcnt_epi64(_mm512_xor_si512(query, _mm512_loadu_si512(block + 192)));
+  const __m512i s01 = _mm512_add_epi64(_mm512_unpacklo_epi64(p0, p1), _mm512_unpackhi_epi64(p0, p1));
+  const __m512i s23 = _mm512_add_epi64(_mm512_unpacklo_epi64(p2, p3), _mm512_unpackhi_epi64(p2, p3));
+  const __m512i sums = _mm512_add_epi64(_mm512_shuffle_i64x2(s01, s23, _MM_SHUFFLE(2, 0, 2, 0)),
+                                        _mm512_shuffle_i64x2(s01, s23, _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_cvtepi64_epi32(_mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 1, 3, 4, 6, 5, 7), sums));
+}
+
+#pragma GCC diagnostic pop
 
 // endregion
 

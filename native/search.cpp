@@ -72,52 +72,41 @@ __attribute__((target("avx2"))) void scanAvx2(const uint8_t* query, const uint8_
   }
 }
 
-// Sums eight 64-bit lanes by halving. GCC 12 reports -Wmaybe-uninitialized inside its own
-// headers for every 512-to-256-bit extract (the unused merge operand), so it is silenced
-// for the AVX-512 scan below.
+// GCC 12 reports the undefined merge operand inside its AVX-512 intrinsics, inlined here
+// from binary.h, as uninitialized.
 #pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx2,avx512f"))) inline uint32_t sumLanes(__m512i lanes) {
-  const __m256i quarter = _mm256_add_epi64(_mm512_castsi512_si256(lanes), _mm512_extracti64x4_epi64(lanes, 1));
-  const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(quarter), _mm256_extracti128_si256(quarter, 1));
-  return static_cast<uint32_t>(_mm_cvtsi128_si64(_mm_add_epi64(half, _mm_unpackhi_epi64(half, half))));
+// Offers the codes of one block of 8 whose distance is at most the bound. The compare
+// rejects the whole block at once in the common case where no code beats the bound.
+__attribute__((target("avx2,avx512f,avx512vl"))) inline void offerBlock(__m256i distances, size_t first,
+                                                                         uint32_t& bound, BoundedHeap& heap) {
+  __mmask8 mask = _mm256_cmple_epu32_mask(distances, _mm256_set1_epi32(static_cast<int>(bound)));
+  if (mask == 0) return;
+  alignas(32) uint32_t values[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(values), distances);
+  for (; mask != 0; mask &= static_cast<__mmask8>(mask - 1)) {
+    const int j = __builtin_ctz(mask);
+    if (values[j] > bound) continue;
+    heap.offer(values[j], first + static_cast<size_t>(j));
+    bound = heap.bound();
+  }
 }
 
-__attribute__((target("avx2,avx512f,avx512vpopcntdq"))) void scanAvx512(const uint8_t* query, const uint8_t* codes,
-                                                                   size_t begin, size_t end, size_t bytes,
-                                                                   BoundedHeap& heap) {
+__attribute__((target("avx2,avx512f,avx512vl,avx512vpopcntdq"))) void scanAvx512(const uint8_t* query,
+                                                                              const uint8_t* codes, size_t begin,
+                                                                              size_t end, size_t bytes,
+                                                                              BoundedHeap& heap) {
   uint32_t bound = heap.bound();
-  if (bytes == 64) {
-    // 512-bit codes, the common case: the query stays in one register and each code is one
-    // load, one VPOPCNTQ and one reduction.
+  size_t i = begin;
+  if (bytes == 32) {
+    const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(query)));
+    for (; i + 8 <= end; i += 8) offerBlock(binary::hamming8x256Avx512(q, codes + i * 32), i, bound, heap);
+  } else if (bytes == 64) {
     const __m512i q = _mm512_loadu_si512(query);
-    size_t i = begin;
-    // Four codes per step keep four popcount chains in flight; one compare rejects all four
-    // in the common case where none beats the bound.
-    for (; i + 4 <= end; i += 4) {
-      const uint8_t* block = codes + i * 64;
-      const uint32_t d0 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block))));
-      const uint32_t d1 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block + 64))));
-      const uint32_t d2 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block + 128))));
-      const uint32_t d3 = sumLanes(_mm512_popcnt_epi64(_mm512_xor_si512(q, _mm512_loadu_si512(block + 192))));
-      if (std::min(std::min(d0, d1), std::min(d2, d3)) > bound) continue;
-      const uint32_t distances[4] = {d0, d1, d2, d3};
-      for (size_t j = 0; j < 4; ++j) {
-        if (distances[j] > bound) continue;
-        heap.offer(distances[j], i + j);
-        bound = heap.bound();
-      }
-    }
-    for (; i < end; ++i) {
-      const __m512i x = _mm512_xor_si512(q, _mm512_loadu_si512(codes + i * 64));
-      const uint32_t distance = sumLanes(_mm512_popcnt_epi64(x));
-      if (distance > bound) continue;
-      heap.offer(distance, i);
-      bound = heap.bound();
-    }
-    return;
+    for (; i + 8 <= end; i += 8) offerBlock(binary::hamming8x512Avx512(q, codes + i * 64), i, bound, heap);
   }
-  for (size_t i = begin; i < end; ++i) {
+  for (; i < end; ++i) {
     const uint32_t distance = static_cast<uint32_t>(binary::hammingAvx512(query, codes + i * bytes, bytes));
     if (distance > bound) continue;
     heap.offer(distance, i);

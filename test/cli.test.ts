@@ -48,7 +48,17 @@ test('verify exits 2 with the message on stderr', () => {
 
   const flag = facebits('verify', 'a.jpg', 'b.jpg', '--no-such-flag');
   assert.is(flag.status, 2);
-  assert.match(flag.stderr, /Unknown option/);
+  assert.match(flag.stderr, /INVALID_ARGUMENT: Unknown option '--no-such-flag'/);
+
+  const range = facebits('verify', 'a.jpg', 'b.jpg', '--min-score', '3');
+  assert.is(range.status, 2);
+  assert.match(range.stderr, /INVALID_ARGUMENT: Expected a number between 0 and 1 for --min-score but received 3/);
+});
+
+test('--version prints the package version', () => {
+  const run = facebits('--version');
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout.trim(), JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version);
 });
 
 test('eval lfw prints a JSON report as the last line', () => {
@@ -78,6 +88,8 @@ test('eval lfw prints a JSON report as the last line', () => {
   assert.is(report.noFace, 0);
   assert.ok(report.imagesPerSecond > 0);
   assert.match(run.stdout, /accuracy\s+\d+\.\d\d ± \d+\.\d\d %/);
+  // 4 impostor pairs cannot measure FAR 1e-2 or 1e-3, and the text says so.
+  assert.match(run.stdout, /TAR@FAR1e-3 .*only 4 impostor pairs/);
   assert.match(run.stderr, /100%/);
 });
 

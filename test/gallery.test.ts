@@ -47,20 +47,23 @@ function bytesOf(chunks: Uint8Array[]): Buffer {
 
 test('hammingTopK matches a full sort on every ISA', () => {
   const next = random(7);
-  const bytes = 64;
-  const count = 5000;
-  const codes = new Uint8Array(count * bytes).map(() => Math.floor(next() * 256));
-  const query = codes.slice(123 * bytes, 124 * bytes);
+  // 32 and 64 bytes take the 8-code blocks; 5003 codes leave a tail; 40 bytes take the general kernel.
+  const count = 5003;
   const before = native().isa();
   try {
-    for (const isa of native().supportedIsas()) {
-      native().setIsa(isa);
-      const distances = native().hammingMany(query, codes, count);
-      const order = Array.from(distances.keys()).sort((a, b) => distances[a] - distances[b] || a - b);
-      for (const threads of [1, 3, 0]) {
-        const top = native().hammingTopK(query, codes, count, 50, threads);
-        assert.equal(Array.from(top.indices), order.slice(0, 50), `${isa}, ${threads} threads`);
-        assert.equal(Array.from(top.distances), order.slice(0, 50).map((i) => distances[i]), `${isa}, ${threads} threads`);
+    for (const bytes of [32, 40, 64]) {
+      const codes = new Uint8Array(count * bytes).map(() => Math.floor(next() * 256));
+      const query = codes.slice(123 * bytes, 124 * bytes);
+      for (const isa of native().supportedIsas()) {
+        native().setIsa(isa);
+        const distances = native().hammingMany(query, codes, count);
+        const order = Array.from(distances.keys()).sort((a, b) => distances[a] - distances[b] || a - b);
+        for (const threads of [1, 3, 0]) {
+          const top = native().hammingTopK(query, codes, count, 50, threads);
+          const where = `${bytes} bytes, ${isa}, ${threads} threads`;
+          assert.equal(Array.from(top.indices), order.slice(0, 50), where);
+          assert.equal(Array.from(top.distances), order.slice(0, 50).map((i) => distances[i]), where);
+        }
       }
     }
   } finally {
@@ -190,6 +193,18 @@ test('empty gallery round trip', async () => {
   assert.is(opened.size, 0);
   opened.add('x', randomTemplate(random(2)));
   assert.is(opened.size, 1);
+});
+
+test('save into a missing folder names the file and the folder', async () => {
+  const file = path.join(tempFile('missing-folder'), 'gallery.fbg');
+  try {
+    await filledGallery(2).save(file);
+    assert.unreachable('save succeeded');
+  } catch (error) {
+    assert.is((error as NodeJS.ErrnoException).code, 'ENOENT');
+    assert.match((error as Error).message, `Cannot save gallery ${file}: the folder ${path.dirname(file)} does not exist`);
+    assert.not.match((error as Error).message, /\.tmp/);
+  }
 });
 
 test('open rejects a wrong model', async () => {

@@ -73,6 +73,11 @@ for (const isa of binding.supportedIsas()) {
       assert.is(distances.length, 37);
       for (let i = 0; i < 37; i++) assert.is(distances[i], hammingJs(query, codes.subarray(i * 64, i * 64 + 64)));
       assert.is(binding.hammingMany(query, new Uint8Array(0), 0).length, 0);
+
+      const out = new Uint32Array(40).fill(7);
+      assert.is(binding.hammingMany(query, codes, 37, out), out);
+      assert.equal(Array.from(out.subarray(0, 37)), Array.from(distances));
+      assert.equal(Array.from(out.subarray(37)), [7, 7, 7]);
     } finally {
       binding.setIsa(initialIsa);
     }
@@ -112,6 +117,8 @@ test('hamming rejects mismatched codes', () => {
   expectCode(() => binding.hamming(new Uint8Array(0), new Uint8Array(0)), /multiple of 8/);
   expectCode(() => binding.hammingMany(new Uint8Array(8), new Uint8Array(24), 2), /expected count 2/);
   expectCode(() => binding.hammingMany(new Uint8Array(8), new Uint8Array(24), 4), /count/);
+  expectCode(() => binding.hammingMany(new Uint8Array(8), new Uint8Array(24), 3, new Uint32Array(2)), /out to hold at least count 3/);
+  expectCode(() => binding.hammingMany(new Uint8Array(8), new Uint8Array(24), 3, new Int32Array(3) as never), /Uint32Array/);
   expectCode(() => binding.packSigns([1, 2] as unknown as Float32Array), /Float32Array/);
 });
 
