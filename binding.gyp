@@ -1,7 +1,8 @@
 {
   # The addon links two ISA-specific static libraries, each compiled with its own flags,
   # so everything else stays baseline x86-64 and the kernels are picked at run time
-  # (native/cpu.cpp). On other architectures only the baseline sources are built.
+  # (native/cpu.cpp). The *_neon.cpp sources are listed for every target but compile to
+  # nothing except on AArch64, where Advanced SIMD is baseline and needs no flags.
   "variables": {
     "facebits_cflags": ["-O3", "-std=c++17", "-fexceptions", "-fvisibility=hidden"]
   },
@@ -28,21 +29,27 @@
         "native/verify.cpp",
         "native/search.cpp",
         "native/ops/binary.cpp",
+        "native/ops/binary_neon.cpp",
         "native/ops/channel_affine.cpp",
+        "native/ops/channel_affine_neon.cpp",
         "native/ops/concat.cpp",
         "native/ops/conv2d.cpp",
+        "native/ops/conv2d_neon.cpp",
         "native/ops/fully_connected.cpp",
         "native/ops/gemm.cpp",
+        "native/ops/gemm_neon.cpp",
         "native/ops/kernels_neon.cpp",
         "native/ops/kernels_scalar.cpp",
         "native/ops/l2_normalize.cpp",
         "native/ops/pad.cpp",
         "native/ops/pool2d.cpp",
+        "native/ops/pool2d_neon.cpp",
         "native/ops/resize.cpp",
         "native/ops/slice.cpp",
         "native/ops/softmax.cpp",
         "native/ops/transpose.cpp",
-        "native/ops/unary.cpp"
+        "native/ops/unary.cpp",
+        "native/ops/unary_neon.cpp"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],

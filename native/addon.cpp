@@ -380,7 +380,18 @@ __attribute__((target("avx2"))) void hammingScanAvx2(const uint8_t* query, const
 #endif
 
 #if FACEBITS_BINARY_NEON
+// 256- and 512-bit codes keep the query in registers: one CNT per 16 bytes of a code and
+// one UADDLV per code.
+template <int BLOCKS>
+void hammingScanFixedNeon(const uint8_t* query, const uint8_t* codes, size_t count, uint32_t* out) {
+  uint8x16_t q[BLOCKS];
+  for (int b = 0; b < BLOCKS; ++b) q[b] = vld1q_u8(query + 16 * b);
+  for (size_t i = 0; i < count; ++i) out[i] = binary::hammingFixedNeon<BLOCKS>(q, codes + i * 16 * BLOCKS);
+}
+
 void hammingScanNeon(const uint8_t* query, const uint8_t* codes, size_t count, size_t bytes, uint32_t* out) {
+  if (bytes == 32) return hammingScanFixedNeon<2>(query, codes, count, out);
+  if (bytes == 64) return hammingScanFixedNeon<4>(query, codes, count, out);
   for (size_t i = 0; i < count; ++i) out[i] = static_cast<uint32_t>(binary::hammingNeon(query, codes + i * bytes, bytes));
 }
 #endif

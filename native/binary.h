@@ -10,7 +10,7 @@
 //   serial     portable 64-bit popcount (__builtin_popcountll)
 //   avx2       nibble lookup table with VPSHUFB, byte sums with VPSADBW
 //   avx512     VPOPCNTQ (AVX-512 VPOPCNTDQ) on 512-bit words, masked tail
-//   neon       VCNT byte counts widened with VPADAL (Arm, under __ARM_NEON)
+//   neon       CNT byte counts summed with UADDLV (AArch64)
 // The SIMD functions carry target attributes, so this header compiles in a baseline
 // translation unit. Callers pick one from the CPU feature flags (see cpu.cpp).
 #pragma once
@@ -23,7 +23,7 @@
 #include <immintrin.h>
 #define FACEBITS_BINARY_X86 1
 #endif
-#if defined(__ARM_NEON) || defined(__aarch64__)
+#if defined(__aarch64__)
 #include <arm_neon.h>
 #define FACEBITS_BINARY_NEON 1
 #endif
@@ -171,18 +171,34 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static inline __m256i hamming
 
 // region: neon
 
-// VCNT counts bits per byte (0..8); VPADAL widens pairwise into 16-bit lanes and then 32-bit
-// lanes every iteration, so no lane overflows before 2^35 bytes.
+// CNT counts the set bits of each byte (0..8). Four CNT results add to at most 32 per byte
+// lane, so the 8-bit sums of one 64-byte block cannot wrap. UADDLV widens the 16 lanes into
+// one sum of at most 512 per block, and the total is 64-bit, so no counter overflows for
+// any code length.
 static inline uint64_t hammingNeon(const uint8_t* a, const uint8_t* b, size_t bytes) {
-  uint32x4_t sums = vdupq_n_u32(0);
+  uint64_t total = 0;
   size_t i = 0;
-  for (; i + 16 <= bytes; i += 16) {
-    const uint8x16_t x = veorq_u8(vld1q_u8(a + i), vld1q_u8(b + i));
-    sums = vpadalq_u16(sums, vpaddlq_u8(vcntq_u8(x)));
+  for (; i + 64 <= bytes; i += 64) {
+    const uint8x16_t x0 = veorq_u8(vld1q_u8(a + i), vld1q_u8(b + i));
+    const uint8x16_t x1 = veorq_u8(vld1q_u8(a + i + 16), vld1q_u8(b + i + 16));
+    const uint8x16_t x2 = veorq_u8(vld1q_u8(a + i + 32), vld1q_u8(b + i + 32));
+    const uint8x16_t x3 = veorq_u8(vld1q_u8(a + i + 48), vld1q_u8(b + i + 48));
+    const uint8x16_t counts = vaddq_u8(vaddq_u8(vcntq_u8(x0), vcntq_u8(x1)), vaddq_u8(vcntq_u8(x2), vcntq_u8(x3)));
+    total += vaddlvq_u8(counts);
   }
-  const uint64_t total = static_cast<uint64_t>(vgetq_lane_u32(sums, 0)) + vgetq_lane_u32(sums, 1) +
-                         vgetq_lane_u32(sums, 2) + vgetq_lane_u32(sums, 3);
+  for (; i + 16 <= bytes; i += 16) total += vaddlvq_u8(vcntq_u8(veorq_u8(vld1q_u8(a + i), vld1q_u8(b + i))));
   return total + hammingSerial(a + i, b + i, bytes - i);
+}
+
+// Distance from a query already loaded into q[0 .. BLOCKS) to one code of 16 * BLOCKS
+// bytes, for the 256- and 512-bit scan loops. With at most 4 blocks a byte lane adds at
+// most 32, so it cannot wrap.
+template <int BLOCKS>
+static inline uint32_t hammingFixedNeon(const uint8x16_t* q, const uint8_t* code) {
+  static_assert(BLOCKS >= 1 && BLOCKS <= 4, "8-bit lane sums wrap past 4 blocks");
+  uint8x16_t counts = vcntq_u8(veorq_u8(q[0], vld1q_u8(code)));
+  for (int b = 1; b < BLOCKS; ++b) counts = vaddq_u8(counts, vcntq_u8(veorq_u8(q[b], vld1q_u8(code + 16 * b))));
+  return vaddlvq_u8(counts);
 }
 
 // endregion

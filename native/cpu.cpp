@@ -3,7 +3,8 @@
 // x86: CPUID leaf 1 gives FMA, OSXSAVE and AVX; leaf 7 gives AVX2, AVX-512 F/BW/VL and
 // VPOPCNTDQ. A CPU flag is not enough on its own: XGETBV(0) must show that the OS saves
 // the YMM state (XCR0 bits 1-2) and, for AVX-512, the opmask and ZMM state (bits 5-7).
-// Arm: the NEON slot is taken when the build has NEON kernels (none yet).
+// Arm: AArch64 builds always have the NEON set, because Advanced SIMD is part of the
+// AArch64 baseline; other Arm builds run the scalar set.
 // WebAssembly: builds with -msimd128 (wasm/) add the "simd128" set; a wasm module that
 // loads at all has SIMD128, so no run-time check is needed.
 

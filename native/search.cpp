@@ -116,6 +116,34 @@ __attribute__((target("avx2,avx512f,avx512vl,avx512vpopcntdq"))) void scanAvx512
 #pragma GCC diagnostic pop
 #endif
 
+#if FACEBITS_BINARY_NEON
+template <int BLOCKS>
+void scanFixedNeon(const uint8_t* query, const uint8_t* codes, size_t begin, size_t end, BoundedHeap& heap) {
+  uint8x16_t q[BLOCKS];
+  for (int b = 0; b < BLOCKS; ++b) q[b] = vld1q_u8(query + 16 * b);
+  uint32_t bound = heap.bound();
+  for (size_t i = begin; i < end; ++i) {
+    const uint32_t distance = binary::hammingFixedNeon<BLOCKS>(q, codes + i * 16 * BLOCKS);
+    if (distance > bound) continue;
+    heap.offer(distance, i);
+    bound = heap.bound();
+  }
+}
+
+// 256- and 512-bit codes keep the query in registers; other lengths use the general kernel.
+void scanNeon(const uint8_t* query, const uint8_t* codes, size_t begin, size_t end, size_t bytes, BoundedHeap& heap) {
+  if (bytes == 32) return scanFixedNeon<2>(query, codes, begin, end, heap);
+  if (bytes == 64) return scanFixedNeon<4>(query, codes, begin, end, heap);
+  uint32_t bound = heap.bound();
+  for (size_t i = begin; i < end; ++i) {
+    const uint32_t distance = static_cast<uint32_t>(binary::hammingNeon(query, codes + i * bytes, bytes));
+    if (distance > bound) continue;
+    heap.offer(distance, i);
+    bound = heap.bound();
+  }
+}
+#endif
+
 // Follows the same rule as the single-pair hamming() binding: the AVX-512 kernel set uses
 // VPOPCNTQ only where the CPU has VPOPCNTDQ, and the AVX2 loop otherwise.
 ScanFn pickScan() {
@@ -123,6 +151,9 @@ ScanFn pickScan() {
 #if FACEBITS_BINARY_X86
   if (name == "avx512" && hasAvx512Popcount()) return scanAvx512;
   if (name == "avx512" || name == "avx2") return scanAvx2;
+#endif
+#if FACEBITS_BINARY_NEON
+  if (name == "neon") return scanNeon;
 #endif
   return scanSerial;
 }

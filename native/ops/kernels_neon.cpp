@@ -1,11 +1,36 @@
-// The NEON dispatch slot. No NEON kernels exist yet, so on Arm the addon runs the
-// scalar set; a NEON table goes here, built from sources guarded by __ARM_NEON.
+// The NEON kernel set (AArch64 Advanced SIMD). Advanced SIMD is part of the AArch64
+// baseline, so every arm64 build has this set and no run-time feature check is needed.
+// On other architectures the NEON sources compile to nothing and neonKernels() returns
+// nullptr.
 
 #include "../kernels.h"
 
 namespace facebits {
 
-// TODO: add NEON GEMM, depthwise and element-wise kernels and return their table here.
+#if defined(__aarch64__)
+
+void gemmNeon(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
+              int64_t ldc);
+void depthwiseNeon(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
+                   const ActParams& act, float* output);
+void poolNeon(const PoolGeometry& g, const float* input, float* output);
+void binaryNeon(int32_t kind, const float* a, int64_t strideA, const float* b, int64_t strideB, float* out,
+                int64_t count);
+void activationNeon(float* data, int64_t rows, int64_t channels, const ActParams& act);
+void channelAffineNeon(const float* x, const float* scale, const float* shift, float* y, int64_t rows,
+                       int64_t channels);
+
+const KernelTable* neonKernels() {
+  static const KernelTable table = {
+      "neon", false, gemmNeon, depthwiseNeon, poolNeon, binaryNeon, activationNeon, channelAffineNeon,
+  };
+  return &table;
+}
+
+#else
+
 const KernelTable* neonKernels() { return nullptr; }
+
+#endif
 
 }  // namespace facebits
