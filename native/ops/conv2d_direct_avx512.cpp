@@ -22,27 +22,47 @@ void directConvAvx512(const ConvGeometry& g, const float* input, const float* we
 
 namespace {
 
-inline __m512 activate16(__m512 x, const ActParams& act, const float* slopes, __mmask16 mask) {
+// Applies act (not SIGMOID) to every accumulator. Each case is a loop with constant trip
+// counts that the compiler unrolls, so the accumulators stay in registers. SIGMOID is
+// left to the entry points, because a call to expf here would make GCC keep the
+// caller's accumulators on the stack through the whole tap loop.
+template <int PIXELS, int BLOCKS>
+inline void activateAll(__m512 (&acc)[PIXELS][BLOCKS], const ActParams& act, const float* slopes,
+                        __mmask16 lastMask) {
   const __m512 zero = _mm512_setzero_ps();
-  switch (act.kind) {
-    case 1: return _mm512_max_ps(x, zero);
-    case 2: return _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(act.a)), _mm512_set1_ps(act.b));
-    case 3: {
-      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
-      return _mm512_mask_mul_ps(x, negative, x, _mm512_maskz_loadu_ps(mask, slopes));
+  if (act.kind == 1) {
+    #pragma GCC unroll 8
+    for (int p = 0; p < PIXELS; ++p)
+      #pragma GCC unroll 8
+      for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_max_ps(acc[p][b], zero);
+  } else if (act.kind == 2) {
+    const __m512 lo = _mm512_set1_ps(act.a);
+    const __m512 hi = _mm512_set1_ps(act.b);
+    #pragma GCC unroll 8
+    for (int p = 0; p < PIXELS; ++p)
+      #pragma GCC unroll 8
+      for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_min_ps(_mm512_max_ps(acc[p][b], lo), hi);
+  } else if (act.kind == 3 || act.kind == 4) {
+    __m512 slope[BLOCKS];
+    #pragma GCC unroll 8
+    for (int b = 0; b < BLOCKS; ++b) {
+      const __mmask16 m = b == BLOCKS - 1 ? lastMask : 0xffff;
+      slope[b] = act.kind == 3 ? _mm512_maskz_loadu_ps(m, slopes + 16 * b) : _mm512_set1_ps(act.a);
     }
-    case 4: {
-      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
-      return _mm512_mask_mul_ps(x, negative, x, _mm512_set1_ps(act.a));
+    #pragma GCC unroll 8
+    for (int p = 0; p < PIXELS; ++p) {
+      #pragma GCC unroll 8
+      for (int b = 0; b < BLOCKS; ++b) {
+        const __mmask16 negative = _mm512_cmp_ps_mask(acc[p][b], zero, _CMP_LT_OQ);
+        acc[p][b] = _mm512_mask_mul_ps(acc[p][b], negative, acc[p][b], slope[b]);
+      }
     }
-    case 5: {
-      alignas(64) float v[16];
-      _mm512_store_ps(v, x);
-      for (int i = 0; i < 16; ++i) v[i] = 1.0f / (1.0f + expf(-v[i]));
-      return _mm512_load_ps(v);
-    }
-    default: return x;
   }
+}
+
+// Applies the logistic sigmoid to count floats in place.
+void sigmoidInPlace(float* data, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) data[i] = 1.0f / (1.0f + expf(-data[i]));
 }
 
 struct Window {
@@ -62,35 +82,45 @@ template <int PIXELS, int BLOCKS>
 inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0, Window kx,
                        const float* weights, const float* bias, const ActParams& act, float* out,
                        __mmask16 lastMask) {
+  // Local copies: the compiler cannot keep fields of g in registers across the stores.
   const int64_t c = g.c;
   const int64_t paddedOc = BLOCKS * 16;
   const int64_t xStride = g.sw * c;
+  const int64_t rowStride = g.dh * g.w * c;
+  const int64_t tapStride = g.dw * c;
   __m512 acc[PIXELS][BLOCKS];
+  #pragma GCC unroll 8
   for (int b = 0; b < BLOCKS; ++b) {
     const __mmask16 m = b == BLOCKS - 1 ? lastMask : 0xffff;
     const __m512 v = _mm512_maskz_loadu_ps(m, bias + 16 * b);
+    #pragma GCC unroll 8
     for (int p = 0; p < PIXELS; ++p) acc[p][b] = v;
   }
-  for (int64_t i = ky.begin; i < ky.end; ++i) {
-    const float* row = image + (y0 + i * g.dh) * g.w * c;
-    for (int64_t j = kx.begin; j < kx.end; ++j) {
-      const float* in = row + (x0 + j * g.dw) * c;
-      const float* w = weights + (i * g.kw + j) * c * paddedOc;
+  const float* row = image + (y0 + ky.begin * g.dh) * g.w * c + (x0 + kx.begin * g.dw) * c;
+  for (int64_t i = ky.begin; i < ky.end; ++i, row += rowStride) {
+    const float* in = row;
+    const float* w = weights + (i * g.kw + kx.begin) * c * paddedOc;
+    for (int64_t j = kx.begin; j < kx.end; ++j, in += tapStride, w += c * paddedOc) {
       for (int64_t ci = 0; ci < c; ++ci) {
         __m512 wv[BLOCKS];
+        #pragma GCC unroll 8
         for (int b = 0; b < BLOCKS; ++b) wv[b] = _mm512_loadu_ps(w + ci * paddedOc + 16 * b);
+        #pragma GCC unroll 8
         for (int p = 0; p < PIXELS; ++p) {
           const __m512 x = _mm512_set1_ps(in[p * xStride + ci]);
+          #pragma GCC unroll 8
           for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_fmadd_ps(x, wv[b], acc[p][b]);
         }
       }
     }
   }
+  activateAll<PIXELS, BLOCKS>(acc, act, act.slopes ? act.slopes : nullptr, lastMask);
+  #pragma GCC unroll 8
   for (int p = 0; p < PIXELS; ++p) {
+    #pragma GCC unroll 8
     for (int b = 0; b < BLOCKS; ++b) {
       const __mmask16 m = b == BLOCKS - 1 ? lastMask : 0xffff;
-      const float* s = act.slopes ? act.slopes + 16 * b : nullptr;
-      _mm512_mask_storeu_ps(out + p * g.oc + 16 * b, m, activate16(acc[p][b], act, s, m));
+      _mm512_mask_storeu_ps(out + p * g.oc + 16 * b, m, acc[p][b]);
     }
   }
 }
@@ -123,6 +153,11 @@ void outputRow(const ConvGeometry& g, const float* image, int64_t y0, Window ky,
 
 void directConvAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                       const ActParams& act, float* output) {
+  if (act.kind == 5) {
+    directConvAvx512(g, input, weights, bias, ActParams{}, output);
+    sigmoidInPlace(output, g.n * g.oh * g.ow * g.oc);
+    return;
+  }
   const int64_t blocks = (g.oc + 15) / 16;
   const int64_t tail = g.oc % 16;
   const __mmask16 lastMask = tail == 0 ? 0xffff : static_cast<__mmask16>((1u << tail) - 1u);
