@@ -16,7 +16,7 @@ const out = path.join(__dirname, 'dist');
 
 // Node built-ins and Node-only packages that lib/ imports. The browser entry never calls
 // them, so each is replaced by an empty module.
-const NODE_ONLY = /^(node:.*|sharp|node-gyp-build|onnx-proto)$/;
+const NODE_ONLY = /^(node:.*|sharp|node-gyp-build)$/;
 
 const stubNodeModules = {
   name: 'stub-node-modules',

@@ -4,6 +4,7 @@
 //   npm run fuzz -- --seconds 600 plan_fuzzer    one target
 //   npm run fuzz -- --seconds 600 gallery        the gallery file mutation fuzzer (TypeScript)
 //   npm run fuzz -- --seconds 600 template       the template mutation fuzzer (TypeScript)
+//   npm run fuzz -- --seconds 600 onnx           the ONNX protobuf decoder and importer fuzzer (TypeScript)
 // New corpus entries go to fuzz/out/corpus/<target> (not committed); the committed seeds
 // in fuzz/corpus/<target> are read as well. A crash leaves fuzz/out/<target>-crash-* and
 // makes the command exit non-zero; turn each into a regression test (docs/FUZZING.md).
@@ -27,9 +28,9 @@ if (!Number.isInteger(seconds) || seconds < 1) {
 }
 if (targets.length === 0) {
   for (const f of fs.readdirSync(__dirname).sort()) if (f.endsWith('_fuzzer.cpp')) targets.push(f.slice(0, -4));
-  targets.push('gallery', 'template');
+  targets.push('gallery', 'template', 'onnx');
 }
-const SCRIPTS = { gallery: 'gallery-fuzz.ts', template: 'template-fuzz.ts' };
+const SCRIPTS = { gallery: 'gallery-fuzz.ts', template: 'template-fuzz.ts', onnx: 'onnx-fuzz.ts' };
 const native = targets.filter((t) => !(t in SCRIPTS));
 
 if (native.length) {

@@ -1,6 +1,6 @@
 // Regression tests for fuzzing findings (docs/FUZZING.md), and short seeded runs of the
-// gallery and template mutation fuzzers. libFuzzer findings in the C++ core get their test in the native
-// test files; gallery files are parsed in TypeScript, so theirs are here.
+// gallery, template and ONNX mutation fuzzers. libFuzzer findings in the C++ core get their
+// test in the native test files; gallery files are parsed in TypeScript, so theirs are here.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 
 import { Gallery } from '../lib/gallery';
 import { fuzzGalleries } from '../fuzz/gallery-fuzz';
+import { fuzzOnnx } from '../fuzz/onnx-fuzz';
 import { fuzzTemplates } from '../fuzz/template-fuzz';
 import { rejectsWith } from './helpers';
 
@@ -37,6 +38,14 @@ regressions('20,000 mutated templates parse or raise INVALID_TEMPLATE', () => {
   assert.is(report.rounds, 20_000);
   assert.equal(report.findings, []);
   assert.ok(report.parsed > 0, 'some mutations keep the template valid');
+});
+
+regressions('2,000 mutated ONNX models decode and import or raise a typed error', () => {
+  const report = fuzzOnnx(120, 20261205, 2000);
+  assert.is(report.rounds, 2000);
+  assert.equal(report.findings, []);
+  assert.ok(report.rejected > 0, 'some mutations break the protobuf encoding');
+  assert.ok(report.imported > 0, 'some mutations keep the model importable');
 });
 
 regressions.run();

@@ -24,7 +24,7 @@ import {
   intsAttribute,
   tensorAttribute,
 } from './onnx-node';
-import { onnx } from 'onnx-proto';
+import { DataType } from './onnx-schema';
 
 /** Context for error messages and opset-dependent attributes. */
 export interface FoldContext {
@@ -205,10 +205,10 @@ export function foldNode(node: OnnxNode, inputs: Array<ConstTensor | undefined>,
     case 'Identity':
       return x;
     case 'Cast': {
-      const to = intAttribute(node, 'to', onnx.TensorProto.DataType.FLOAT);
-      const isFloat = to === onnx.TensorProto.DataType.FLOAT || to === onnx.TensorProto.DataType.DOUBLE || to === onnx.TensorProto.DataType.FLOAT16;
+      const to = intAttribute(node, 'to', DataType.FLOAT);
+      const isFloat = to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16;
       if (isFloat) return { isFloat, shape: x!.shape.slice(), data: Float32Array.from(x!.data) };
-      const toBool = to === onnx.TensorProto.DataType.BOOL;
+      const toBool = to === DataType.BOOL;
       const data = Float64Array.from(x!.data, (v) => {
         if (toBool) return v !== 0 ? 1 : 0;
         return Math.trunc(v);

@@ -1,6 +1,5 @@
 // Lowering of ONNX compute nodes to plan ops, after constant folding.
 
-import { onnx } from 'onnx-proto';
 
 import { invalidModel, unsupportedOp } from '../errors';
 import {
@@ -27,8 +26,9 @@ import {
 import { ConstTensor, broadcastShape, broadcastTo, sizeOf, transposeConst, valuesOf } from './onnx-tensor';
 import type { ImportContext, TensorValue, Value } from './onnx';
 import { QUANT_OPS, lowerQuantized } from './onnx-quant';
+import { DataType, NodeProto } from './onnx-schema';
 
-type Node = onnx.INodeProto;
+type Node = NodeProto;
 
 /** A fusable activation with its plan parameters. */
 interface FusedActivation {
@@ -98,7 +98,7 @@ export function lowerNode(ctx: ImportContext, node: Node, label: string, inputs:
     case 'Identity':
     case 'Dropout':
     case 'Cast': {
-      if (op === 'Cast' && intAttribute(node, 'to', 1) !== onnx.TensorProto.DataType.FLOAT) {
+      if (op === 'Cast' && intAttribute(node, 'to', 1) !== DataType.FLOAT) {
         throw unsupportedOp(ctx.file, op, label, 'only casts to float32 are supported on computed tensors');
       }
       bind(ctx, outputName(node), tensorInput(ctx, node, label, inputs, 0));

@@ -1,13 +1,11 @@
 // Attribute access for ONNX nodes, with the defaults given by the caller.
 
-import { onnx } from 'onnx-proto';
+import type { AttributeProto, NodeProto, TensorProto } from './onnx-schema';
 
-import { toNumber } from './onnx-tensor';
+export type OnnxNode = NodeProto;
 
-export type OnnxNode = onnx.INodeProto;
-
-function findAttribute(node: OnnxNode, name: string): onnx.IAttributeProto | undefined {
-  return (node.attribute ?? []).find((a) => a.name === name);
+function findAttribute(node: OnnxNode, name: string): AttributeProto | undefined {
+  return node.attribute.find((a) => a.name === name);
 }
 
 export function hasAttribute(node: OnnxNode, name: string): boolean {
@@ -16,7 +14,7 @@ export function hasAttribute(node: OnnxNode, name: string): boolean {
 
 export function intAttribute(node: OnnxNode, name: string, fallback: number): number {
   const attribute = findAttribute(node, name);
-  return attribute ? toNumber(attribute.i) : fallback;
+  return attribute ? attribute.i ?? 0 : fallback;
 }
 
 export function floatAttribute(node: OnnxNode, name: string, fallback: number): number {
@@ -26,12 +24,12 @@ export function floatAttribute(node: OnnxNode, name: string, fallback: number): 
 
 export function intsAttribute(node: OnnxNode, name: string): number[] | undefined {
   const attribute = findAttribute(node, name);
-  return attribute ? (attribute.ints ?? []).map(toNumber) : undefined;
+  return attribute ? attribute.ints.slice() : undefined;
 }
 
 export function floatsAttribute(node: OnnxNode, name: string): number[] | undefined {
   const attribute = findAttribute(node, name);
-  return attribute ? Array.from(attribute.floats ?? []) : undefined;
+  return attribute ? attribute.floats.slice() : undefined;
 }
 
 export function stringAttribute(node: OnnxNode, name: string, fallback: string): string {
@@ -39,8 +37,8 @@ export function stringAttribute(node: OnnxNode, name: string, fallback: string):
   return attribute?.s ? Buffer.from(attribute.s).toString('utf8') : fallback;
 }
 
-export function tensorAttribute(node: OnnxNode, name: string): onnx.ITensorProto | undefined {
-  return findAttribute(node, name)?.t ?? undefined;
+export function tensorAttribute(node: OnnxNode, name: string): TensorProto | undefined {
+  return findAttribute(node, name)?.t;
 }
 
 /** Returns the node's name, or its op type and position when the model leaves it unnamed. */

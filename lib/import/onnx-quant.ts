@@ -6,15 +6,15 @@
 // NOTE: activations stay float32 here, while onnxruntime rounds them to uint8 per tensor, so the
 // outputs differ slightly from onnxruntime's (expect a cosine near, not at, 1 for embeddings).
 
-import { onnx } from 'onnx-proto';
 
 import { invalidModel, unsupportedOp } from '../errors';
 import type { ImportContext, QuantValue, TensorValue, Value } from './onnx';
 import { emitConv, emitFullyConnected } from './onnx-lower';
 import { intAttribute } from './onnx-node';
+import { DataType, NodeProto } from './onnx-schema';
 import { ConstTensor, foldBinary, sizeOf, transposeConst } from './onnx-tensor';
 
-type Node = onnx.INodeProto;
+type Node = NodeProto;
 
 export const QUANT_OPS = new Set(['DynamicQuantizeLinear', 'ConvInteger', 'MatMulInteger']);
 
@@ -65,7 +65,7 @@ export function lowerQuantized(ctx: ImportContext, node: Node, label: string, in
     }
     case 'Cast': {
       const product = quant(ctx, node, label, inputs[0], 'product');
-      if (intAttribute(node, 'to', 0) !== onnx.TensorProto.DataType.FLOAT) {
+      if (intAttribute(node, 'to', 0) !== DataType.FLOAT) {
         throw unsupportedOp(ctx.file, op, label, 'only a cast of the integer product to float32 is supported');
       }
       ctx.values.set(outputs[0] ?? '', product);

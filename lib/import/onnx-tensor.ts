@@ -1,9 +1,8 @@
 // Constant tensors of the ONNX importer: decoding TensorProto data and the NumPy-style
 // arithmetic used to fold shape subgraphs and constants before lowering.
 
-import { onnx } from 'onnx-proto';
-
 import { invalidModel } from '../errors';
+import { DataLocation, DataType, TensorProto } from './onnx-schema';
 
 /**
  * A tensor whose value is known at import time. Integer and boolean tensors keep their
@@ -13,14 +12,6 @@ export interface ConstTensor {
   isFloat: boolean;
   shape: number[];
   data: Float32Array | Float64Array;
-}
-
-const DataType = onnx.TensorProto.DataType;
-
-/** Converts a protobufjs int64 (a Long or a number) to a number. */
-export function toNumber(value: number | { toNumber(): number } | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'number' ? value : value.toNumber();
 }
 
 export function sizeOf(shape: number[]): number {
@@ -87,15 +78,21 @@ function readRaw(raw: Uint8Array, dataType: number, count: number, out: Float32A
 }
 
 /** Decodes an initializer or Constant value. Throws INVALID_MODEL when the data does not match the dims. */
-export function decodeTensor(tensor: onnx.ITensorProto, file: string): ConstTensor {
+export function decodeTensor(tensor: TensorProto, file: string): ConstTensor {
   const name = tensor.name || '(unnamed)';
   const dataType = tensor.dataType ?? 0;
-  const shape = (tensor.dims ?? []).map(toNumber);
+  const shape = tensor.dims.slice();
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw invalidModel(file, `tensor "${name}" has invalid dims [${shape.join(', ')}]`);
   }
-  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (tensor.externalData?.length ?? 0) > 0) {
-    throw invalidModel(file, `tensor "${name}" stores its data in an external file, which the importer does not read`);
+  if (tensor.dataLocation === DataLocation.EXTERNAL || tensor.externalData.length > 0) {
+    const location = tensor.externalData.find((entry) => entry.key === 'location')?.value;
+    const where = location ? `the external file "${location}"` : 'an external file';
+    const fix = 'Save the model with its weights inside the .onnx file, for example with onnx.save_model(model, path, save_as_external_data=False)';
+    throw invalidModel(file, `tensor "${name}" stores its data in ${where}, which the importer does not read. ${fix}`);
+  }
+  if (tensor.segment) {
+    throw invalidModel(file, `tensor "${name}" holds one segment of a split tensor, which the importer does not read. Save the model with whole tensors`);
   }
   const elementSize = rawElementSize(dataType);
   if (elementSize === 0) {
@@ -115,21 +112,21 @@ export function decodeTensor(tensor: onnx.ITensorProto, file: string): ConstTens
     return { isFloat, shape, data };
   }
 
-  let values: ArrayLike<number | { toNumber(): number }>;
+  let values: number[];
   switch (dataType) {
-    case DataType.FLOAT: values = tensor.floatData ?? []; break;
-    case DataType.DOUBLE: values = tensor.doubleData ?? []; break;
-    case DataType.INT64: values = tensor.int64Data ?? []; break;
+    case DataType.FLOAT: values = tensor.floatData; break;
+    case DataType.DOUBLE: values = tensor.doubleData; break;
+    case DataType.INT64: values = tensor.int64Data; break;
     case DataType.UINT32:
-    case DataType.UINT64: values = tensor.uint64Data ?? []; break;
-    default: values = tensor.int32Data ?? []; break;
+    case DataType.UINT64: values = tensor.uint64Data; break;
+    default: values = tensor.int32Data; break;
   }
   if (values.length !== count) {
     throw invalidModel(file, `tensor "${name}" has ${values.length} values, but dims [${shape.join(', ')}] need ${count}`);
   }
   const data = isFloat ? new Float32Array(count) : new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    const v = toNumber(values[i]);
+    const v = values[i];
     data[i] = dataType === DataType.FLOAT16 ? halfToFloat(v) : v;
   }
   return { isFloat, shape, data };

@@ -1,4 +1,4 @@
-// ONNX importer: parses a model with onnx-proto, folds its constant subgraphs and lowers the
+// ONNX importer: decodes a model (lib/import/onnx-schema.ts), folds its constant subgraphs and lowers the
 // remaining compute to a plan (lib/plan.ts) that takes NHWC input.
 //
 // Layout tracking: a rank-4 value that spatial ops produce is stored NHWC in the plan while it
@@ -6,14 +6,14 @@
 // layout or first transpose the value to plain row-major NCHW. Every plan output contains its
 // data in ONNX row-major order with the ONNX shape, as onnxruntime returns it.
 
-import { onnx } from 'onnx-proto';
-
 import { FacebitsError, invalidModel, invalidParameter, unsupportedOp } from '../errors';
 import { MAX_RANK, OpType, Plan, PlanBuilder } from '../plan';
 import { FOLDABLE_OPS, FoldContext, foldNode } from './onnx-fold';
 import { lowerNode } from './onnx-lower';
 import { nodeLabel } from './onnx-node';
-import { ConstTensor, decodeTensor, toNumber } from './onnx-tensor';
+import { DataType, ModelProto, NodeProto, ValueInfoProto, decodeModel } from './onnx-schema';
+import { ConstTensor, decodeTensor } from './onnx-tensor';
+import { ProtobufError } from './protobuf';
 
 export interface ImportOptions {
   /** NCHW shape of the model input, required where the model leaves a dim dynamic. */
@@ -57,7 +57,7 @@ export interface QuantValue {
   /** The weight scale that a Mul combined with the activation scale (scale). */
   weightScale?: ConstTensor;
   /** The ConvInteger or MatMulInteger node and its weights minus their zero point (product). */
-  node?: onnx.INodeProto;
+  node?: NodeProto;
   weight?: ConstTensor;
 }
 
@@ -68,9 +68,9 @@ export class ImportContext {
   readonly builder = new PlanBuilder();
   readonly values = new Map<string, Value>();
   /** Nodes that read each value name. A graph output counts as one reader. */
-  readonly readers = new Map<string, Array<onnx.INodeProto | 'output'>>();
+  readonly readers = new Map<string, Array<NodeProto | 'output'>>();
   /** Nodes already lowered as part of an earlier node (fused activations, folded batch norms). */
-  readonly fused = new Set<onnx.INodeProto>();
+  readonly fused = new Set<NodeProto>();
   /** Layout conversions already added, keyed by source id and shape, so a value read twice converts once. */
   private readonly plainCopies = new Map<string, TensorValue>();
   private readonly nhwcCopies = new Map<string, TensorValue>();
@@ -137,32 +137,34 @@ function isLayoutFree(shape: number[]): boolean {
   return shape[1] === 1 || shape[2] * shape[3] === 1;
 }
 
-function parseModel(bytes: Uint8Array, file: string): onnx.ModelProto {
-  let model: onnx.ModelProto;
+function parseModel(bytes: Uint8Array, file: string): ModelProto {
+  let model: ModelProto;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    model = decodeModel(bytes);
   } catch (error) {
-    throw invalidModel(file, `the file is not an ONNX protobuf (${(error as Error).message})`, error);
+    if (!(error instanceof ProtobufError)) throw error;
+    const fix = 'Check that the file is a complete ONNX model, and export or download it again if it was cut short';
+    throw invalidModel(file, `the file is not a valid ONNX protobuf: ${error.message}. ${fix}`, error);
   }
-  if (!model.graph || (model.graph.node ?? []).length === 0) {
+  if (!model.graph || model.graph.node.length === 0) {
     throw invalidModel(file, 'the file has no graph. Check that it is an ONNX model and not truncated');
   }
   return model;
 }
 
-function defaultOpset(model: onnx.ModelProto): number {
-  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
-  return entry ? toNumber(entry.version) : 1;
+function defaultOpset(model: ModelProto): number {
+  const entry = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
+  return entry ? entry.version ?? 0 : 1;
 }
 
 /** Resolves the model input's NCHW shape from its declared dims and `options.inputShape`. */
-function resolveInputShape(input: onnx.IValueInfoProto, file: string, requested: number[] | undefined): number[] {
+function resolveInputShape(input: ValueInfoProto, file: string, requested: number[] | undefined): number[] {
   const tensorType = input.type?.tensorType;
   if (!tensorType) throw invalidModel(file, `input "${input.name}" is not a tensor`);
-  if (tensorType.elemType !== onnx.TensorProto.DataType.FLOAT) {
+  if (tensorType.elemType !== DataType.FLOAT) {
     throw invalidModel(file, `input "${input.name}" has element type ${tensorType.elemType}, but the importer takes float32 inputs only`);
   }
-  const dims = (tensorType.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : -1));
+  const dims = (tensorType.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : -1));
   if (requested !== undefined) {
     const valid = Array.isArray(requested) && requested.length === dims.length && requested.every((d) => Number.isInteger(d) && d > 0);
     if (!valid) {
@@ -198,18 +200,21 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
 function importGraph(bytes: Uint8Array, file: string, options: ImportOptions): ImportedModel {
   const model = parseModel(bytes, file);
   const graph = model.graph!;
-  for (const entry of model.opsetImport ?? []) {
+  for (const entry of model.opsetImport) {
     if (entry.domain && entry.domain !== 'ai.onnx') {
       throw invalidModel(file, `the model imports opset domain "${entry.domain}", which the importer does not support`);
     }
   }
   const ctx = new ImportContext(file, defaultOpset(model));
 
-  for (const initializer of graph.initializer ?? []) {
+  if (graph.sparseInitializerCount > 0) {
+    throw invalidModel(file, `the graph has ${graph.sparseInitializerCount} sparse initializers, which the importer does not read. Store them as dense initializers`);
+  }
+  for (const initializer of graph.initializer) {
     ctx.values.set(initializer.name ?? '', { kind: 'const', tensor: decodeTensor(initializer, file) });
   }
 
-  const inputs = (graph.input ?? []).filter((i) => !ctx.values.has(i.name ?? ''));
+  const inputs = graph.input.filter((i) => !ctx.values.has(i.name ?? ''));
   if (inputs.length !== 1) {
     throw invalidModel(file, `the graph has ${inputs.length} inputs besides initializers, but the importer takes exactly 1`);
   }
@@ -223,16 +228,16 @@ function importGraph(bytes: Uint8Array, file: string, options: ImportOptions): I
   const inputId = ctx.builder.input(planInputShape);
   ctx.values.set(input.name ?? '', { kind: 'tensor', id: inputId, shape: inputShape, nhwc: isImage });
 
-  const nodes = graph.node ?? [];
+  const nodes = graph.node;
   for (const node of nodes) {
-    for (const name of node.input ?? []) {
+    for (const name of node.input) {
       if (!name) continue;
       const list = ctx.readers.get(name) ?? [];
       list.push(node);
       ctx.readers.set(name, list);
     }
   }
-  for (const output of graph.output ?? []) {
+  for (const output of graph.output) {
     const list = ctx.readers.get(output.name ?? '') ?? [];
     list.push('output');
     ctx.readers.set(output.name ?? '', list);
@@ -254,7 +259,7 @@ function importGraph(bytes: Uint8Array, file: string, options: ImportOptions): I
   const outputNames: string[] = [];
   const outputShapes: number[][] = [];
   const outputIds: number[] = [];
-  for (const output of graph.output ?? []) {
+  for (const output of graph.output) {
     const name = output.name ?? '';
     const value = ctx.values.get(name);
     if (!value) throw invalidModel(file, `graph output "${name}" is not produced by any node`);
@@ -271,23 +276,23 @@ function importGraph(bytes: Uint8Array, file: string, options: ImportOptions): I
 }
 
 /** Throws INVALID_MODEL when a static dim the model declares differs from the inferred shape. */
-function checkDeclaredShape(output: onnx.IValueInfoProto, shape: number[], file: string): void {
+function checkDeclaredShape(output: ValueInfoProto, shape: number[], file: string): void {
   const dims = output.type?.tensorType?.shape?.dim;
   if (!dims) return;
-  const declared = dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue) : 0));
+  const declared = dims.map((d) => d.dimValue ?? 0);
   const conflict = declared.length !== shape.length || declared.some((d, i) => d > 0 && d !== shape[i]);
   if (conflict) {
     throw invalidModel(file, `output "${output.name}" is declared as [${declared.join(', ')}] but the graph computes [${shape.join(', ')}]`);
   }
 }
 
-function importNode(ctx: ImportContext, node: onnx.INodeProto, index: number): void {
+function importNode(ctx: ImportContext, node: NodeProto, index: number): void {
   const op = node.opType ?? '';
   const label = nodeLabel(node, index);
   if (node.domain && node.domain !== 'ai.onnx') {
     throw unsupportedOp(ctx.file, `${node.domain}.${op}`, label, 'only the default ONNX domain is supported');
   }
-  const inputs: Array<Value | undefined> = (node.input ?? []).map((name) => {
+  const inputs: Array<Value | undefined> = node.input.map((name) => {
     if (!name) return undefined;
     const value = ctx.values.get(name);
     if (!value) {
@@ -327,12 +332,12 @@ function importNode(ctx: ImportContext, node: onnx.INodeProto, index: number): v
   }
 }
 
-function intAttributeOf(node: onnx.INodeProto, name: string, fallback: number): number {
-  const attribute = (node.attribute ?? []).find((a) => a.name === name);
-  return attribute ? toNumber(attribute.i) : fallback;
+function intAttributeOf(node: NodeProto, name: string, fallback: number): number {
+  const attribute = node.attribute.find((a) => a.name === name);
+  return attribute ? attribute.i ?? 0 : fallback;
 }
 
 /** Binds the node's first output name to `value`. */
-export function setOutput(ctx: ImportContext, node: onnx.INodeProto, value: Value, outputName?: string): void {
-  ctx.values.set(outputName ?? node.output?.[0] ?? '', value);
+export function setOutput(ctx: ImportContext, node: NodeProto, value: Value, outputName?: string): void {
+  ctx.values.set(outputName ?? node.output[0] ?? '', value);
 }
