@@ -218,8 +218,8 @@ test('decodeModel matches onnx-proto on a model that uses every decoded field', 
     producerName: 'p', producerVersion: 'v', domain: 'd', modelVersion: 3, docString: 'skipped',
     metadataProps: [{ key: 'skipped', value: 'too' }],
     graph: {
-      name: 'main',
-      node: [{ opType: 'Op', name: 'n', domain: 'ai.onnx', input: ['x', ''], output: ['y'], attribute: [attribute], docString: 'skipped' }],
+      name: 'main-ñ-图',
+      node: [{ opType: 'Op', name: 'n'.repeat(100), domain: 'ai.onnx', input: ['x', ''], output: ['y'], attribute: [attribute], docString: 'skipped' }],
       initializer: [tensor],
       sparseInitializer: [{ dims: [1] }],
       input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimParam: 'N' }, {}] } } } }],
@@ -236,7 +236,7 @@ test('decodeModel matches onnx-proto on a model that uses every decoded field', 
 // ---------------------------------------------------------------------------------------------
 // Encoding rules
 
-/** A ModelProto with one graph of one node whose single attribute has the given fields. */
+/** Builds a ModelProto with one graph of one node whose single attribute has the given fields. */
 function modelWithAttribute(...fields: Uint8Array[]): Uint8Array {
   return messageField(7, messageField(1, stringField(4, 'Op'), messageField(5, ...fields)));
 }
@@ -302,6 +302,14 @@ test('decodeModel keeps one member of the dim oneof', () => {
   assert.equal(valueLast.graph!.input[0].type!.tensorType!.shape!.dim, [{ dimValue: 4 }]);
   const paramLast = decodeModel(dim(varintField(1, 4), stringField(2, 'N')));
   assert.equal(paramLast.graph!.input[0].type!.tensorType!.shape!.dim, [{ dimParam: 'N' }]);
+});
+
+test('decodeModel decodes UTF-8 names and replaces invalid bytes', () => {
+  const name = (bytes: number[]) => decodeModel(messageField(7, bytesField(2, bytes))).graph!.name;
+  assert.is(name([0x61, 0xc3, 0xb1]), 'añ');
+  assert.is(name([0x61, 0xff]), 'a\ufffd', 'proto2 strings need not be valid UTF-8');
+  const long = 'x'.repeat(70) + 'é';
+  assert.is(name(Array.from(new TextEncoder().encode(long))), long);
 });
 
 test('decodeModel returns raw_data as a view of the input', () => {
@@ -373,7 +381,7 @@ test('importOnnx reports malformed protobuf as INVALID_MODEL', () => {
   }
 });
 
-/** A model whose graphs nest `levels` deep through If-style graph attributes. */
+/** Builds a model whose graphs nest `levels` deep through If-style graph attributes. */
 function nestedGraphs(levels: number): Uint8Array {
   let graph = concat(stringField(2, 'leaf'));
   for (let i = 0; i < levels; i++) {

@@ -145,7 +145,21 @@ export class ProtoReader {
   }
 
   string(wireType: WireType): string {
-    return utf8.decode(this.bytesField(wireType));
+    this.expect(wireType, LENGTH_DELIMITED);
+    const length = this.length();
+    const at = this.advance(length);
+    const bytes = this.bytes;
+    // Node and tensor names are short ASCII, which String.fromCharCode builds faster than
+    // TextDecoder, and without the view that TextDecoder needs.
+    if (length <= 64) {
+      let text = '';
+      for (let i = at; i < at + length; i++) {
+        if (bytes[i] >= 0x80) return utf8.decode(bytes.subarray(at, at + length));
+        text += String.fromCharCode(bytes[i]);
+      }
+      return text;
+    }
+    return utf8.decode(bytes.subarray(at, at + length));
   }
 
   /** Reads an embedded message field of type `message` and returns a reader limited to it. */
