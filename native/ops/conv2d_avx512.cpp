@@ -6,6 +6,7 @@
 // channels use masked loads and stores, which never touch memory past the mask.
 // Horizontally adjacent output pixels with the same valid kernel columns share each
 // weight load: 2 pixels at a time, or 4 to 8 when there are 32 or fewer channels.
+// Stride-1 kernels 3 columns wide go through strip3 away from the left and right borders.
 
 #include <immintrin.h>
 #include <math.h>
@@ -143,6 +144,76 @@ inline void pixels(const ConvGeometry& g, const float* image, int64_t y0, Window
   }
 }
 
+// STRIP horizontally adjacent output pixels of a stride-1 convolution with 3 kernel
+// columns and no horizontal dilation, for the channels [ch, ch + 16 * BLOCKS), where all
+// 3 columns are inside the image. Each input vector is loaded once and feeds up to three
+// output pixels: a strip of 8 loads 10 input vectors per kernel row instead of 24.
+// MASKED (with BLOCKS == 1) limits the block to the channels in m.
+template <int STRIP, int BLOCKS, bool MASKED>
+inline void strip3(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0,
+                   const float* weights, const float* bias, const ActParams& act, float* out, int64_t ch,
+                   __mmask16 m) {
+  // A masked load also takes an ALU port that the FMAs need, so full blocks load plainly.
+  const auto load = [m](const float* p) { return MASKED ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p); };
+  const int64_t c = g.c;
+  const int64_t rowStride = g.dh * g.w * c;
+  const int64_t weightRow = 3 * c;
+  __m512 acc[STRIP][BLOCKS];
+  #pragma GCC unroll 4
+  for (int b = 0; b < BLOCKS; ++b) {
+    const __m512 start = load(bias + ch + 16 * b);
+    #pragma GCC unroll 16
+    for (int p = 0; p < STRIP; ++p) acc[p][b] = start;
+  }
+  const float* row = image + (y0 + ky.begin * g.dh) * g.w * c + x0 * c + ch;
+  const float* wrow = weights + ky.begin * weightRow + ch;
+  for (int64_t i = ky.begin; i < ky.end; ++i, row += rowStride, wrow += weightRow) {
+    __m512 w0[BLOCKS], w1[BLOCKS], w2[BLOCKS];
+    #pragma GCC unroll 4
+    for (int b = 0; b < BLOCKS; ++b) {
+      w0[b] = load(wrow + 16 * b);
+      w1[b] = load(wrow + c + 16 * b);
+      w2[b] = load(wrow + 2 * c + 16 * b);
+    }
+    #pragma GCC unroll 18
+    for (int q = 0; q < STRIP + 2; ++q) {
+      #pragma GCC unroll 4
+      for (int b = 0; b < BLOCKS; ++b) {
+        __m512 x = load(row + q * c + 16 * b);
+        // GCC otherwise folds this load into each FMA as a memory operand and loads the
+        // vector three times, which makes the loop bound by loads again.
+        asm("" : "+v"(x));
+        if (q < STRIP) acc[q][b] = _mm512_fmadd_ps(x, w0[b], acc[q][b]);
+        if (q >= 1 && q - 1 < STRIP) acc[q - 1][b] = _mm512_fmadd_ps(x, w1[b], acc[q - 1][b]);
+        if (q >= 2) acc[q - 2][b] = _mm512_fmadd_ps(x, w2[b], acc[q - 2][b]);
+      }
+    }
+  }
+  activateAll<STRIP, BLOCKS>(acc, act, act.slopes ? act.slopes + ch : nullptr, m);
+  #pragma GCC unroll 16
+  for (int p = 0; p < STRIP; ++p) {
+    #pragma GCC unroll 4
+    for (int b = 0; b < BLOCKS; ++b) _mm512_mask_storeu_ps(out + p * c + ch + 16 * b, m, acc[p][b]);
+  }
+}
+
+// Runs strip3 over every channel block, two blocks at a time while 32 channels are left.
+template <int STRIP>
+inline void strips(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0,
+                   const float* weights, const float* bias, const ActParams& act, float* out) {
+  int64_t ch = 0;
+  for (; ch + 32 <= g.c; ch += 32) {
+    strip3<STRIP, 2, false>(g, image, y0, ky, x0, weights, bias, act, out, ch, 0xffff);
+  }
+  for (; ch + 16 <= g.c; ch += 16) {
+    strip3<STRIP, 1, false>(g, image, y0, ky, x0, weights, bias, act, out, ch, 0xffff);
+  }
+  if (ch < g.c) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (g.c - ch)) - 1u);
+    strip3<STRIP, 1, true>(g, image, y0, ky, x0, weights, bias, act, out, ch, m);
+  }
+}
+
 }  // namespace
 
 void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
@@ -158,9 +229,22 @@ void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* wei
       const int64_t y0 = oy * g.sh - g.padTop;
       const Window ky = validTaps(y0, g.kh, g.dh, g.h);
       float* outRow = output + (n * g.oh + oy) * g.ow * g.c;
+      const bool slides = g.kw == 3 && g.sw == 1 && g.dw == 1;
       int64_t ox = 0;
       while (ox < g.ow) {
         const int64_t x0 = ox * g.sw - g.padLeft;
+        if (slides && x0 >= 0) {
+          if (ox + 8 <= g.ow && x0 + 10 <= g.w) {
+            strips<8>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+            ox += 8;
+            continue;
+          }
+          if (ox + 4 <= g.ow && x0 + 6 <= g.w) {
+            strips<4>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+            ox += 4;
+            continue;
+          }
+        }
         const Window kx = validTaps(x0, g.kw, g.dw, g.w);
         // With few channels, two pixels give too few independent FMA chains to hide the
         // FMA latency, so up to 8 (16 channels) or 4 (32 channels) pixels go together.
