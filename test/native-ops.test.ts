@@ -61,6 +61,10 @@ const slopes = (n: number) => ref.randomArray(n, ref.random(99), 0, 0.5);
 
 convCase('conv 1x1 odd channels', [1, 5, 7, 13], conv(1, 1, 0, 1, 17), relu);
 convCase('conv 1x1 wide', [1, 8, 8, 32], conv(1, 1, 0, 1, 48), { kind: Activation.NONE });
+// 64 or more output columns take 6-row x 64-column GEMM tiles, then narrower tiles for the rest.
+convCase('conv 1x1 64-column tiles prelu', [1, 5, 7, 24], conv(1, 1, 0, 1, 150), { kind: Activation.PRELU, slopes: slopes(150) });
+convCase('conv 1x1 64-column tiles clip', [1, 3, 5, 256], conv(1, 1, 0, 1, 64), { kind: Activation.CLIP, a: 0, b: 0.5 });
+convCase('conv 1x1 deep narrow tiles', [1, 2, 7, 300], conv(1, 1, 0, 1, 64), relu);
 convCase('conv 1x1 stride 2', [1, 9, 9, 8], conv(1, 2, 0, 1, 8), relu);
 convCase('conv 3x3 clip', [1, 9, 11, 3], conv(3, 1, 1, 1, 16), { kind: Activation.CLIP, a: 0, b: 0.5 });
 convCase('conv 3x3 stride 2 prelu', [2, 12, 10, 5], { ...conv(3, 2, 0, 1, 7), pb: 1, pr: 1 },
