@@ -409,6 +409,8 @@ test('decodeModel rejects input over 2 GiB before reading it', () => {
   }
   const error = expectProtobufError(new HugeView(8), /2147483648 bytes is more than the protobuf limit of 2147483647 bytes/);
   assert.is(error.offset, 0);
+  expectInvalidModel(new HugeView(8), /2147483648 bytes, more than the 2147483647 that a protobuf message can have/);
+  expectInvalidModel(new HugeView(8), /external data files/);
 });
 
 test('decodeModel rejects every truncation inside a field', () => {

@@ -13,7 +13,7 @@ import { lowerNode } from './onnx-lower';
 import { nodeLabel } from './onnx-node';
 import { DataType, ModelProto, NodeProto, ValueInfoProto, decodeModel } from './onnx-schema';
 import { ConstTensor, decodeTensor } from './onnx-tensor';
-import { ProtobufError } from './protobuf';
+import { MAX_MESSAGE_BYTES, ProtobufError } from './protobuf';
 
 export interface ImportOptions {
   /** NCHW shape of the model input, required where the model leaves a dim dynamic. */
@@ -138,6 +138,10 @@ function isLayoutFree(shape: number[]): boolean {
 }
 
 function parseModel(bytes: Uint8Array, file: string): ModelProto {
+  if (bytes.length > MAX_MESSAGE_BYTES) {
+    const reason = `the file has ${bytes.length} bytes, more than the ${MAX_MESSAGE_BYTES} that a protobuf message can have`;
+    throw invalidModel(file, `${reason}. A model this large keeps its weights in external data files, which the importer does not read`);
+  }
   let model: ModelProto;
   try {
     model = decodeModel(bytes);

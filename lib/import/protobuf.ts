@@ -1,7 +1,7 @@
 // A strict reader of the protobuf wire format (tags, varints, fixed-width and length-delimited
-// fields), enough for the ONNX messages that the importer decodes. It checks every varint, length and
-// wire type against the enclosing message, so malformed input raises ProtobufError and never
-// reads past the end, loops forever or recurses without bound.
+// fields), enough for the ONNX messages that the importer decodes. It checks every varint,
+// length and wire type against the enclosing message, so malformed input raises ProtobufError
+// and never reads past the end, loops forever or recurses without bound.
 
 /** Wire types of the protobuf encoding that the reader accepts. Groups (3 and 4) are deprecated. */
 export type WireType = 0 | 1 | 2 | 5;
