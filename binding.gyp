@@ -34,6 +34,7 @@
         "native/ops/channel_affine_neon.cpp",
         "native/ops/concat.cpp",
         "native/ops/conv2d.cpp",
+        "native/ops/conv2d_direct_neon.cpp",
         "native/ops/conv2d_neon.cpp",
         "native/ops/fully_connected.cpp",
         "native/ops/gemm.cpp",

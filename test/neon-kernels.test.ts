@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const ROOT = path.join(__dirname, '..');
-const GROUPS = ['dispatch', 'gemm', 'conv', 'depthwise', 'pool', 'binary', 'activation', 'channel_affine', 'hamming'];
+const GROUPS = ['dispatch', 'gemm', 'conv', 'direct_conv', 'depthwise', 'pool', 'binary', 'activation', 'channel_affine', 'hamming'];
 
 // Scalar reference sources the driver compares against, plus every NEON source.
 function sources(): string[] {

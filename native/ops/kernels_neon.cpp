@@ -11,6 +11,8 @@ namespace facebits {
 
 void gemmNeon(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
               int64_t ldc);
+void directConvNeon(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
+                    const ActParams& act, float* output);
 void depthwiseNeon(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                    const ActParams& act, float* output);
 void poolNeon(const PoolGeometry& g, const float* input, float* output);
@@ -21,9 +23,11 @@ void channelAffineNeon(const float* x, const float* scale, const float* shift, f
                        int64_t channels);
 
 const KernelTable* neonKernels() {
-  static const KernelTable table = {
-      "neon", false, gemmNeon, depthwiseNeon, poolNeon, binaryNeon, activationNeon, channelAffineNeon,
-  };
+  static const KernelTable table = [] {
+    KernelTable t = {"neon", false, gemmNeon, depthwiseNeon, poolNeon, binaryNeon, activationNeon, channelAffineNeon};
+    t.directConv = directConvNeon;
+    return t;
+  }();
   return &table;
 }
 

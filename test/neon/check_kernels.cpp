@@ -4,7 +4,8 @@
 //
 // Output: one line per check, "<group>\t<PASS|FAIL>\t<detail>", and exit status 1 when any
 // check fails. Tolerances, per group:
-//   gemm, conv, depthwise  |neon - scalar| <= (2 * depth + 4) * 2^-24 * sum |terms|, the
+//   gemm, conv, direct_conv, depthwise
+//                          |neon - scalar| <= (2 * depth + 4) * 2^-24 * sum |terms|, the
 //                          standard bound for two depth-term float sums in different orders
 //                          (the NEON kernels fuse multiply-adds, the reference may not)
 //   channel_affine         |neon - scalar| <= 4 * 2^-24 * (|x * scale| + |shift|), one FMA
@@ -270,6 +271,52 @@ void checkConv(const KernelTable& neon) {
   }
 }
 
+// The direct convolution for few input channels against conv2dReference.
+void checkDirectConv(const KernelTable& neon) {
+  struct Case {
+    const char* name;
+    ConvGeometry g;
+  };
+  const Case cases[] = {
+      {"3x3 stride 2 pad 1, 3 to 16 channels", geometry(1, 17, 15, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)},
+      {"3x3 stride 2 pad 1, 3 to 32 channels, batch 2", geometry(2, 12, 13, 3, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)},
+      {"3x3 stride 1 pad 1, 3 to 13 channels", geometry(1, 9, 10, 3, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)},
+      {"3x3 stride 2 pad 1, 3 to 64 channels", geometry(1, 11, 9, 3, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)},
+      {"5x5 dilation 2 pad 4, 1 to 40 channels", geometry(1, 14, 11, 1, 40, 5, 5, 1, 1, 2, 2, 4, 4, 4, 4, 1)},
+      {"7x3 stride 2x1 uneven pad, 4 to 20 channels", geometry(1, 16, 9, 4, 20, 7, 3, 2, 1, 1, 1, 3, 0, 2, 2, 1)},
+  };
+  Random random(9);
+  int index = 0;
+  for (const Case& c : cases) {
+    const ConvGeometry& g = c.g;
+    const int32_t kind = static_cast<int32_t>(index++ % 6);
+    const int64_t depth = g.kh * g.kw * g.c;
+    if (!directConvApplies(g)) {
+      report("direct_conv", false, std::string(c.name) + ": directConvApplies() rejects this geometry");
+      continue;
+    }
+    const std::vector<float> input = random.values(static_cast<size_t>(g.n * g.h * g.w * g.c));
+    const std::vector<float> weights = random.values(static_cast<size_t>(g.oc * depth));
+    const std::vector<float> bias = random.values(static_cast<size_t>(g.oc));
+    const std::vector<float> slopes = absolute(random.values(static_cast<size_t>(g.oc)));
+    const std::vector<float> packed = packDirectWeights(g, weights.data());
+    const ActParams act = activation(kind, slopes.data());
+    const size_t outputs = static_cast<size_t>(g.n * g.oh * g.ow * g.oc);
+    // One extra float past the output must stay untouched.
+    const float sentinel = 12345.0f;
+    std::vector<float> got(outputs + 1, sentinel), want(outputs), magnitude(outputs);
+    neon.directConv(g, input.data(), packed.data(), bias.data(), act, got.data());
+    conv2dReference(g, input.data(), weights.data(), bias.data(), act, want.data());
+    const std::vector<float> inputAbs = absolute(input), weightsAbs = absolute(weights), biasAbs = absolute(bias);
+    conv2dReference(g, inputAbs.data(), weightsAbs.data(), biasAbs.data(), ActParams(), magnitude.data());
+    Comparison cmp;
+    for (size_t i = 0; i < outputs; ++i) cmp.add(i, got[i], want[i], sumTolerance(depth, magnitude[i]));
+    const std::string name = std::string(c.name) + " " + kActivationNames[kind];
+    report("direct_conv", cmp.ok(), cmp.detail(name));
+    report("direct_conv", got[outputs] == sentinel, name + ": nothing written past the output");
+  }
+}
+
 void checkDepthwise(const KernelTable& neon, const KernelTable& scalar) {
   struct Case {
     const char* name;
@@ -482,6 +529,11 @@ int main() {
   checkDispatch(*neon);
   checkGemm(*neon, *scalar);
   checkConv(*neon);
+  if (neon->directConv) {
+    checkDirectConv(*neon);
+  } else {
+    report("direct_conv", false, "the neon table has no direct convolution");
+  }
   checkDepthwise(*neon, *scalar);
   checkPool(*neon, *scalar);
   checkBinary(*neon, *scalar);
