@@ -65,6 +65,10 @@ convCase('conv 1x1 wide', [1, 8, 8, 32], conv(1, 1, 0, 1, 48), { kind: Activatio
 convCase('conv 1x1 64-column tiles prelu', [1, 5, 7, 24], conv(1, 1, 0, 1, 150), { kind: Activation.PRELU, slopes: slopes(150) });
 convCase('conv 1x1 64-column tiles clip', [1, 3, 5, 256], conv(1, 1, 0, 1, 64), { kind: Activation.CLIP, a: 0, b: 0.5 });
 convCase('conv 1x1 deep narrow tiles', [1, 2, 7, 300], conv(1, 1, 0, 1, 64), relu);
+// Outputs with at most 4 columns and K <= 1024 run as dot products along K.
+convCase('conv 1x1 one column', [1, 7, 9, 64], conv(1, 1, 0, 1, 1), relu);
+convCase('conv 1x1 four columns prelu', [1, 5, 5, 37], conv(1, 1, 0, 1, 4), { kind: Activation.PRELU, slopes: slopes(4) });
+convCase('conv 3x3 two columns clip', [1, 6, 5, 7], conv(3, 1, 1, 1, 2), { kind: Activation.CLIP, a: -0.2, b: 0.3 });
 convCase('conv 1x1 stride 2', [1, 9, 9, 8], conv(1, 2, 0, 1, 8), relu);
 convCase('conv 3x3 clip', [1, 9, 11, 3], conv(3, 1, 1, 1, 16), { kind: Activation.CLIP, a: 0, b: 0.5 });
 convCase('conv 3x3 stride 2 prelu', [2, 12, 10, 5], { ...conv(3, 2, 0, 1, 7), pb: 1, pr: 1 },
@@ -124,6 +128,8 @@ function fcCase(name: string, shape: number[], outF: number, act: ref.Act) {
 fcCase('fc rows', [3, 20], 11, relu);
 fcCase('fc flatten prelu', [1, 2, 2, 5], 33, { kind: Activation.PRELU, slopes: slopes(33) });
 fcCase('fc sigmoid', [2, 300], 17, { kind: Activation.SIGMOID });
+fcCase('fc three outputs leaky', [5, 70], 3, { kind: Activation.LEAKY_RELU, a: 0.1 });
+fcCase('fc one output deep', [2, 1100], 1, { kind: Activation.NONE });
 
 function poolCase(name: string, shape: number[], p: ref.PoolParams) {
   const next = ref.random(seed++);

@@ -5,7 +5,8 @@
 // (64-byte aligned, 16 floats per k), A with broadcasts, C with masked unaligned stores
 // so a partial last panel never writes past column n.
 // Register blocking: 6 rows x 64 columns = 24 ZMM accumulators for full groups of four
-// panels when K <= 256, else up to 8 rows x 32 columns = 16 accumulators.
+// panels when K <= 256, else up to 8 rows x 32 columns = 16 accumulators. B with at
+// most 4 columns runs as dot products along K instead (narrowGemm).
 
 #include <immintrin.h>
 
@@ -164,10 +165,80 @@ __mmask16 columnMask(int64_t columns) {
   return static_cast<__mmask16>((1u << columns) - 1u);
 }
 
+// Narrow GEMM: at most kDotMaxColumns columns, such as a detector's score and box heads.
+// A 16-column panel would leave most FMA lanes idle, so each output is instead a dot
+// product along K: 16 floats of A per load, reduced across lanes at the end. columns
+// holds the weights of column n at [n * depth, (n + 1) * depth).
+constexpr int64_t kDotMaxColumns = 4;
+constexpr int64_t kDotMaxDepth = 1024;
+constexpr int64_t kDotRows = 4;
+
+template <int N>
+void dotRows(int64_t rows, const float* a, int64_t lda, const float* columns, int64_t depth, const PackedMatrix& b,
+             const ActParams& act, float* c, int64_t ldc) {
+  const int64_t tail = depth % 16;
+  const __mmask16 tailMask = static_cast<__mmask16>((1u << tail) - 1u);
+  const int64_t body = depth - tail;
+  for (int64_t m = 0; m < rows; m += kDotRows) {
+    const int64_t count = rows - m < kDotRows ? rows - m : kDotRows;
+    __m512 acc[kDotRows][N];
+    #pragma GCC unroll 4
+    for (int r = 0; r < kDotRows; ++r) {
+      #pragma GCC unroll 4
+      for (int n = 0; n < N; ++n) acc[r][n] = _mm512_setzero_ps();
+    }
+    // Rows past count repeat the last row, so the loop body has no branches.
+    const float* rowPointers[kDotRows];
+    for (int r = 0; r < kDotRows; ++r) rowPointers[r] = a + (m + (r < count ? r : count - 1)) * lda;
+    for (int64_t k = 0; k < depth; k += 16) {
+      const __mmask16 mask = k < body ? 0xffff : tailMask;
+      __m512 w[N];
+      #pragma GCC unroll 4
+      for (int n = 0; n < N; ++n) w[n] = _mm512_maskz_loadu_ps(mask, columns + n * depth + k);
+      #pragma GCC unroll 4
+      for (int r = 0; r < kDotRows; ++r) {
+        const __m512 x = _mm512_maskz_loadu_ps(mask, rowPointers[r] + k);
+        #pragma GCC unroll 4
+        for (int n = 0; n < N; ++n) acc[r][n] = _mm512_fmadd_ps(x, w[n], acc[r][n]);
+      }
+    }
+    for (int64_t r = 0; r < count; ++r) {
+      for (int n = 0; n < N; ++n) {
+        float v = _mm512_reduce_add_ps(acc[r][n]) + b.bias[n];
+        switch (act.kind) {
+          case 1: v = v > 0.0f ? v : 0.0f; break;
+          case 2: v = v < act.a ? act.a : (v > act.b ? act.b : v); break;
+          case 3: v = v >= 0.0f ? v : v * b.slopes[n]; break;
+          case 4: v = v >= 0.0f ? v : v * act.a; break;
+          default: break;
+        }
+        c[(m + r) * ldc + n] = v;
+      }
+    }
+  }
+}
+
+// Runs dotRows when B is narrow and shallow enough, and returns whether it did.
+bool narrowGemm(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
+                int64_t ldc) {
+  if (b.n > kDotMaxColumns || b.k > kDotMaxDepth) return false;
+  alignas(64) float columns[kDotMaxColumns * kDotMaxDepth];
+  for (int64_t n = 0; n < b.n; ++n)
+    for (int64_t k = 0; k < b.k; ++k) columns[n * b.k + k] = b.panels[k * 16 + n];
+  switch (b.n) {
+    case 1: dotRows<1>(rows, a, lda, columns, b.k, b, act, c, ldc); break;
+    case 2: dotRows<2>(rows, a, lda, columns, b.k, b, act, c, ldc); break;
+    case 3: dotRows<3>(rows, a, lda, columns, b.k, b, act, c, ldc); break;
+    default: dotRows<4>(rows, a, lda, columns, b.k, b, act, c, ldc); break;
+  }
+  return true;
+}
+
 }  // namespace
 
 void gemmAvx512(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
                 int64_t ldc) {
+  if (narrowGemm(rows, a, lda, b, act, c, ldc)) return;
   const int64_t panelFloats = b.k * 16;
   // Panels whose 16 columns all exist in C.
   const int64_t fullPanels = b.n / 16;
