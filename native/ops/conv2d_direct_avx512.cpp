@@ -96,18 +96,22 @@ inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Wi
     #pragma GCC unroll 8
     for (int p = 0; p < PIXELS; ++p) acc[p][b] = v;
   }
+  // The valid taps of one kernel row are consecutive (kx, ci) pairs. Without horizontal
+  // dilation they are also consecutive floats of the input row, so one loop covers them.
+  const int64_t runs = g.dw == 1 ? 1 : kx.end - kx.begin;
+  const int64_t runLength = g.dw == 1 ? (kx.end - kx.begin) * c : c;
   const float* row = image + (y0 + ky.begin * g.dh) * g.w * c + (x0 + kx.begin * g.dw) * c;
   for (int64_t i = ky.begin; i < ky.end; ++i, row += rowStride) {
     const float* in = row;
     const float* w = weights + (i * g.kw + kx.begin) * c * paddedOc;
-    for (int64_t j = kx.begin; j < kx.end; ++j, in += tapStride, w += c * paddedOc) {
-      for (int64_t ci = 0; ci < c; ++ci) {
+    for (int64_t run = 0; run < runs; ++run, in += tapStride, w += c * paddedOc) {
+      for (int64_t t = 0; t < runLength; ++t) {
         __m512 wv[BLOCKS];
         #pragma GCC unroll 8
-        for (int b = 0; b < BLOCKS; ++b) wv[b] = _mm512_loadu_ps(w + ci * paddedOc + 16 * b);
+        for (int b = 0; b < BLOCKS; ++b) wv[b] = _mm512_loadu_ps(w + t * paddedOc + 16 * b);
         #pragma GCC unroll 8
         for (int p = 0; p < PIXELS; ++p) {
-          const __m512 x = _mm512_set1_ps(in[p * xStride + ci]);
+          const __m512 x = _mm512_set1_ps(in[p * xStride + t]);
           #pragma GCC unroll 8
           for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_fmadd_ps(x, wv[b], acc[p][b]);
         }
