@@ -10,12 +10,11 @@ import { FacebitsError } from '../lib/errors';
 import { ImportedModel, importOnnx } from '../lib/import/onnx';
 import { NativeBinding, native } from '../lib/native';
 import { encodePlan } from '../lib/plan';
+import { MODELS, SHARED } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const ort = require('onnxruntime-node');
 
-const SHARED = '/work/shared';
-const MODELS = path.join(SHARED, 'models');
 const FACEPLUGIN = path.join(__dirname, '..', 'node_modules', 'faceplugin-face-recognition-js', 'model');
 const FACE = path.join(SHARED, 'faces', 'lfw', 'Aaron_Eckhart', 'Aaron_Eckhart_0001.jpg');
 
