@@ -95,6 +95,7 @@ Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_
   }
   compiled_.resize(plan_.ops.size());
   for (size_t i = 0; i < plan_.ops.size(); ++i) compileOp(i);
+  fusePointwise();
   layoutArena();
 }
 
@@ -201,6 +202,27 @@ void Model::compileOp(size_t index) {
   }
 }
 
+void Model::fusePointwise() {
+  std::vector<int32_t> consumers(plan_.tensorCount, 0);
+  for (const PlanOp& op : plan_.ops)
+    for (int32_t id : op.inputs) ++consumers[id];
+  for (int32_t id : plan_.outputs) ++consumers[id];
+
+  for (size_t i = 0; i + 1 < plan_.ops.size(); ++i) {
+    const CompiledOp& c = compiled_[i];
+    const PlanOp& next = plan_.ops[i + 1];
+    if (c.direct.empty() || c.conv.oc > 16 || c.act.kind == static_cast<int32_t>(Activation::SIGMOID)) continue;
+    if (next.type != OpType::CONV2D || next.inputs.size() != 1 || next.inputs[0] != plan_.ops[i].output) continue;
+    if (consumers[plan_.ops[i].output] != 1) continue;
+    const CompiledOp& n = compiled_[i + 1];
+    const ConvGeometry& g = n.conv;
+    const bool pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0 &&
+                           g.groups == 1 && g.oh == g.h && g.ow == g.w;
+    if (!pointwise || g.oc > 16 || n.act.kind == static_cast<int32_t>(Activation::SIGMOID)) continue;
+    compiled_[i].fusedPointwise = static_cast<int64_t>(i + 1);
+  }
+}
+
 void Model::layoutArena() {
   const int32_t tensorCount = plan_.tensorCount;
   const int64_t end = static_cast<int64_t>(plan_.ops.size());
@@ -280,7 +302,7 @@ std::vector<TensorOutput> Model::run(const float* const* inputs, const KernelTab
   float* scratch = arena + arenaFloats_;
   {
     FlushDenormals flush;
-    for (size_t i = 0; i < plan_.ops.size(); ++i) execute(i, tensors.data(), scratch, kernels);
+    for (size_t i = 0; i < plan_.ops.size();) i += execute(i, tensors.data(), scratch, kernels);
   }
 
   std::vector<TensorOutput> outputs(plan_.outputs.size());
@@ -293,7 +315,7 @@ std::vector<TensorOutput> Model::run(const float* const* inputs, const KernelTab
   return outputs;
 }
 
-void Model::execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
+size_t Model::execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
   const PlanOp& op = plan_.ops[index];
   const CompiledOp& c = compiled_[index];
   const Shape& inShape = plan_.shapes[op.inputs[0]];
@@ -308,11 +330,18 @@ void Model::execute(size_t index, float** tensors, float* scratch, const KernelT
       } else if (c.isDepthwise) {
         k.depthwise(c.conv, in, c.depthwise.data(), c.bias.data(), c.act, out);
       } else if (k.directConv && !c.direct.empty()) {
-        k.directConv(c.conv, in, c.direct.data(), c.bias.data(), c.act, out);
+        if (c.fusedPointwise >= 0) {
+          // The 1x1 conv that follows runs in the same pass, so this op's output is never stored.
+          const CompiledOp& next = compiled_[c.fusedPointwise];
+          float* nextOut = tensors[plan_.ops[c.fusedPointwise].output];
+          k.directConv(c.conv, in, c.direct.data(), c.bias.data(), c.act, next.matrices.data(), next.act, nextOut);
+          return 2;
+        }
+        k.directConv(c.conv, in, c.direct.data(), c.bias.data(), c.act, nullptr, ActParams{}, out);
       } else {
         conv2dPacked(k, c.conv, in, c.matrices.data(), c.act, scratch, out);
       }
-      return;
+      return 1;
     case OpType::FULLY_CONNECTED: {
       const int64_t rows = inShape.dims[0];
       const int64_t depth = inShape.size() / rows;
@@ -323,7 +352,7 @@ void Model::execute(size_t index, float** tensors, float* scratch, const KernelT
         k.gemm(rows, in, depth, c.matrices[0], c.act, out, outF);
         if (c.act.kind == static_cast<int32_t>(Activation::SIGMOID)) k.activation(out, rows, outF, c.act);
       }
-      return;
+      return 1;
     }
     case OpType::BINARY: {
       const float* a = in;
@@ -335,31 +364,31 @@ void Model::execute(size_t index, float** tensors, float* scratch, const KernelT
         std::swap(shapeA, shapeB);
       }
       binaryBroadcast(k, param(op, 0), a, *shapeA, b, *shapeB, out, outShape, c.act);
-      return;
+      return 1;
     }
     case OpType::UNARY:
       unary(k, param(op, 0), paramF(op, 1), paramF(op, 2), c.slopes.data(), static_cast<int64_t>(c.slopes.size()), in,
             out, inShape);
-      return;
+      return 1;
     case OpType::PAD: {
       const PadParams p{param(op, 0), param(op, 1), param(op, 2), param(op, 3), param(op, 4), param(op, 5),
                         param(op, 6), paramF(op, 7)};
       pad(inShape, p, in, out);
-      return;
+      return 1;
     }
     case OpType::POOL2D: {
       PoolGeometry g{inShape.dims[0], inShape.dims[1], inShape.dims[2], inShape.dims[3], outShape.dims[1],
                      outShape.dims[2], param(op, 1), param(op, 2), param(op, 3), param(op, 4), param(op, 5),
                      param(op, 6), param(op, 0), param(op, 1) == 0 && param(op, 2) == 0, param(op, 9) == 1};
       k.pool(g, in, out);
-      return;
+      return 1;
     }
     case OpType::RESHAPE:
       std::memcpy(out, in, sizeof(float) * inShape.size());
-      return;
+      return 1;
     case OpType::TRANSPOSE:
       transpose(inShape, op.params.data() + 1, in, out);
-      return;
+      return 1;
     case OpType::CONCAT: {
       std::vector<Shape> shapes;
       std::vector<const float*> inputs;
@@ -370,34 +399,35 @@ void Model::execute(size_t index, float** tensors, float* scratch, const KernelT
       int32_t axis = param(op, 0);
       if (axis < 0) axis += inShape.rank;
       concat(shapes.data(), inputs.data(), static_cast<int64_t>(inputs.size()), axis, out);
-      return;
+      return 1;
     }
     case OpType::SOFTMAX: {
       int32_t axis = param(op, 0);
       if (axis < 0) axis += inShape.rank;
       softmax(inShape, axis, in, out);
-      return;
+      return 1;
     }
     case OpType::L2_NORMALIZE: {
       const int64_t length = inShape.dims[inShape.rank - 1];
       l2Normalize(inShape.size() / length, length, paramF(op, 0), in, out);
-      return;
+      return 1;
     }
     case OpType::RESIZE:
       resize(inShape, param(op, 0), param(op, 1), param(op, 2), param(op, 3), in, out);
-      return;
+      return 1;
     case OpType::SLICE: {
       int64_t start[kMaxRank] = {0, 0, 0, 0};
       for (int32_t i = 0; i < inShape.rank; ++i) start[i] = param(op, 1 + i);
       slice(inShape, start, outShape, in, out);
-      return;
+      return 1;
     }
     case OpType::CHANNEL_AFFINE: {
       const int64_t channels = inShape.dims[inShape.rank - 1];
       k.channelAffine(in, constData(op, 0), constData(op, 1), out, inShape.size() / channels, channels);
-      return;
+      return 1;
     }
   }
+  return 1;
 }
 
 }  // namespace facebits

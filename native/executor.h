@@ -31,6 +31,9 @@ struct CompiledOp {
   std::vector<PackedMatrix> matrices;  // one per group (FC and CONV2D)
   std::vector<float> depthwise;        // [kh][kw][c] weights for depthwise CONV2D
   std::vector<float> direct;           // DirectConvFn weights, when directConvApplies
+  // Index of the next op, a 1x1 CONV2D that the direct convolution applies in the same
+  // pass (DirectConvFn's post), or -1.
+  int64_t fusedPointwise = -1;
   std::vector<float> bias;             // bias, zero-filled when the plan has none
   ConvGeometry conv{};
   bool isDepthwise = false;
@@ -56,7 +59,9 @@ class Model {
  private:
   void compileOp(size_t index);
   void layoutArena();
-  void execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
+  void fusePointwise();
+  // Runs op index and returns how many ops it ran: 2 when the next op was fused into it.
+  size_t execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   const float* constData(const PlanOp& op, size_t i) const { return weights_.data() + op.consts[i].offset; }
 
   Plan plan_;

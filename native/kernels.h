@@ -53,8 +53,12 @@ using DepthwiseFn = void (*)(const ConvGeometry& g, const float* input, const fl
 // Direct convolution for inputs with few channels, such as an RGB first layer, where
 // im2col rows are too short for the GEMM to run well. groups must be 1. weights are
 // [kh][kw][c][oc rounded up to 16], zero-padded. bias and PReLU slopes have oc floats.
+// When post is not null, a 1x1 convolution follows in the same pass: each output pixel
+// is post->n floats, postAct(post^T * act(conv) + post->bias), with post->k == oc <= 16
+// and post->n <= 16. postAct must not be SIGMOID.
 using DirectConvFn = void (*)(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
-                              const ActParams& act, float* output);
+                              const ActParams& act, const PackedMatrix* post, const ActParams& postAct,
+                              float* output);
 
 struct PoolGeometry {
   int64_t n, h, w, c, oh, ow;

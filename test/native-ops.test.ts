@@ -344,6 +344,39 @@ padCase(PadMode.EDGE, [1, 3, 2, 0, 0, 4]);
   }
 }
 
+// A direct convolution with at most 16 outputs followed by a 1x1 conv with at most 16 outputs
+// runs as one pass where the kernel set has a direct convolution. The pair stays separate
+// when the first output has another reader or is a plan output, or when either activation
+// is SIGMOID.
+function directThenPointwise(name: string, shape: number[], first: ref.ConvParams, firstAct: ref.Act, outputs: number,
+                             secondAct: ref.Act, options: { firstIsOutput?: boolean; secondReader?: boolean } = {}) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const firstConsts = [ref.randomArray(first.oc * first.kh * first.kw * shape[3], next), ref.randomArray(first.oc, next)];
+  if (firstAct.kind === Activation.PRELU) firstConsts.push(firstAct.slopes!);
+  const y = b.add(OpType.CONV2D, [x],
+    [first.kh, first.kw, first.sh, first.sw, first.dh, first.dw, first.pt, first.pl, first.pb, first.pr, 1, first.oc,
+      ...activationParams(firstAct)], firstConsts);
+  const secondConsts = [ref.randomArray(outputs * first.oc, next), ref.randomArray(outputs, next)];
+  if (secondAct.kind === Activation.PRELU) secondConsts.push(secondAct.slopes!);
+  const z = b.add(OpType.CONV2D, [y], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, outputs, ...activationParams(secondAct)], secondConsts);
+  const planOutputs = [z];
+  if (options.firstIsOutput) planOutputs.push(y);
+  if (options.secondReader) planOutputs.push(b.add(OpType.UNARY, [y], [UnaryKind.ABS, f32(0), f32(0)]));
+  cases.push({ name, builder: b, outputs: planOutputs, inputs: [ref.randomArray(ref.sizeOf(shape), next)] });
+}
+
+directThenPointwise('direct then 1x1 fused', [1, 23, 37, 3], conv(3, 2, 1, 1, 16), relu, 16, { kind: Activation.NONE });
+directThenPointwise('direct then 1x1 fused prelu', [2, 9, 19, 4], conv(3, 1, 1, 1, 11), { kind: Activation.CLIP, a: 0, b: 0.5 }, 5,
+  { kind: Activation.PRELU, slopes: slopes(5) });
+directThenPointwise('direct then 1x1 first output kept', [1, 8, 12, 3], conv(3, 1, 1, 1, 16), relu, 16,
+  { kind: Activation.NONE }, { firstIsOutput: true });
+directThenPointwise('direct then 1x1 second reader', [1, 8, 12, 3], conv(3, 1, 1, 1, 16), relu, 8,
+  { kind: Activation.LEAKY_RELU, a: 0.1 }, { secondReader: true });
+directThenPointwise('direct then 1x1 sigmoid', [1, 6, 10, 3], conv(3, 1, 1, 1, 16), { kind: Activation.SIGMOID }, 16, relu);
+directThenPointwise('direct then 1x1 too wide', [1, 6, 10, 3], conv(3, 1, 1, 1, 16), relu, 24, relu);
+
 {
   // A small BlazeFace-like block: channel padding, depthwise conv, 1x1 conv, add, max pool.
   const next = ref.random(seed++);

@@ -18,7 +18,7 @@
 namespace facebits {
 
 void directConvAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
-                      const ActParams& act, float* output);
+                      const ActParams& act, const PackedMatrix* post, const ActParams& postAct, float* output);
 
 namespace {
 
@@ -77,11 +77,35 @@ inline Window validTaps(int64_t origin, int64_t taps, int64_t dilation, int64_t 
   return w;
 }
 
-// Computes PIXELS horizontally adjacent output pixels, all BLOCKS * 16 (padded) channels.
+// Applies the fused 1x1 convolution (DirectConvFn's post) to PIXELS pixels of at most 16
+// channels and stores post.n floats per pixel, stride floats apart.
+template <int PIXELS>
+inline void storePointwise(__m512 (&acc)[PIXELS][1], const PackedMatrix& post, const ActParams& postAct, float* out,
+                           int64_t stride) {
+  alignas(64) float values[PIXELS][16];
+  #pragma GCC unroll 8
+  for (int p = 0; p < PIXELS; ++p) _mm512_store_ps(values[p], acc[p][0]);
+  __m512 result[PIXELS][1];
+  const __m512 bias = _mm512_load_ps(post.bias);
+  #pragma GCC unroll 8
+  for (int p = 0; p < PIXELS; ++p) result[p][0] = bias;
+  for (int64_t k = 0; k < post.k; ++k) {
+    const __m512 w = _mm512_load_ps(post.panels + k * 16);
+    #pragma GCC unroll 8
+    for (int p = 0; p < PIXELS; ++p) result[p][0] = _mm512_fmadd_ps(_mm512_set1_ps(values[p][k]), w, result[p][0]);
+  }
+  const __mmask16 mask = static_cast<__mmask16>((1u << post.n) - 1u);
+  activateAll<PIXELS, 1>(result, postAct, post.slopes, mask);
+  #pragma GCC unroll 8
+  for (int p = 0; p < PIXELS; ++p) _mm512_mask_storeu_ps(out + p * stride, mask, result[p][0]);
+}
+
+// Computes PIXELS horizontally adjacent output pixels, all BLOCKS * 16 (padded) channels,
+// and stores them, or the result of post when it is set and BLOCKS is 1.
 template <int PIXELS, int BLOCKS>
 inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0, Window kx,
-                       const float* weights, const float* bias, const ActParams& act, float* out,
-                       __mmask16 lastMask) {
+                       const float* weights, const float* bias, const ActParams& act, const PackedMatrix* post,
+                       const ActParams& postAct, float* out, __mmask16 lastMask) {
   // Local copies: the compiler cannot keep fields of g in registers across the stores.
   const int64_t c = g.c;
   const int64_t paddedOc = BLOCKS * 16;
@@ -119,6 +143,12 @@ inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Wi
     }
   }
   activateAll<PIXELS, BLOCKS>(acc, act, act.slopes ? act.slopes : nullptr, lastMask);
+  if constexpr (BLOCKS == 1) {
+    if (post) {
+      storePointwise<PIXELS>(acc, *post, postAct, out, post->n);
+      return;
+    }
+  }
   #pragma GCC unroll 8
   for (int p = 0; p < PIXELS; ++p) {
     #pragma GCC unroll 8
@@ -133,7 +163,9 @@ inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Wi
 // the borders.
 template <int WIDE, int BLOCKS>
 void outputRow(const ConvGeometry& g, const float* image, int64_t y0, Window ky, const float* weights,
-               const float* bias, const ActParams& act, float* outRow, __mmask16 lastMask) {
+               const float* bias, const ActParams& act, const PackedMatrix* post, const ActParams& postAct,
+               float* outRow, __mmask16 lastMask) {
+  const int64_t outChannels = post ? post->n : g.oc;
   int64_t ox = 0;
   while (ox < g.ow) {
     const int64_t x0 = ox * g.sw - g.padLeft;
@@ -143,12 +175,14 @@ void outputRow(const ConvGeometry& g, const float* image, int64_t y0, Window ky,
     if (ox + WIDE <= g.ow) {
       const Window last = validTaps(x0 + (WIDE - 1) * g.sw, g.kw, g.dw, g.w);
       if (last.begin == kx.begin && last.end == kx.end) {
-        pixelBlock<WIDE, BLOCKS>(g, image, y0, ky, x0, kx, weights, bias, act, outRow + ox * g.oc, lastMask);
+        pixelBlock<WIDE, BLOCKS>(g, image, y0, ky, x0, kx, weights, bias, act, post, postAct,
+                                 outRow + ox * outChannels, lastMask);
         ox += WIDE;
         continue;
       }
     }
-    pixelBlock<1, BLOCKS>(g, image, y0, ky, x0, kx, weights, bias, act, outRow + ox * g.oc, lastMask);
+    pixelBlock<1, BLOCKS>(g, image, y0, ky, x0, kx, weights, bias, act, post, postAct, outRow + ox * outChannels,
+                          lastMask);
     ox += 1;
   }
 }
@@ -156,27 +190,28 @@ void outputRow(const ConvGeometry& g, const float* image, int64_t y0, Window ky,
 }  // namespace
 
 void directConvAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
-                      const ActParams& act, float* output) {
+                      const ActParams& act, const PackedMatrix* post, const ActParams& postAct, float* output) {
   if (act.kind == 5) {
-    directConvAvx512(g, input, weights, bias, ActParams{}, output);
+    directConvAvx512(g, input, weights, bias, ActParams{}, nullptr, ActParams{}, output);
     sigmoidInPlace(output, g.n * g.oh * g.ow * g.oc);
     return;
   }
   const int64_t blocks = (g.oc + 15) / 16;
   const int64_t tail = g.oc % 16;
   const __mmask16 lastMask = tail == 0 ? 0xffff : static_cast<__mmask16>((1u << tail) - 1u);
+  const int64_t outChannels = post ? post->n : g.oc;
   for (int64_t n = 0; n < g.n; ++n) {
     const float* image = input + n * g.h * g.w * g.c;
     for (int64_t oy = 0; oy < g.oh; ++oy) {
       const int64_t y0 = oy * g.sh - g.padTop;
       const Window ky = validTaps(y0, g.kh, g.dh, g.h);
-      float* outRow = output + (n * g.oh + oy) * g.ow * g.oc;
+      float* outRow = output + (n * g.oh + oy) * g.ow * outChannels;
       // Accumulators: pixels x blocks, at most 24 of the 32 ZMM registers.
       switch (blocks) {
-        case 1: outputRow<8, 1>(g, image, y0, ky, weights, bias, act, outRow, lastMask); break;
-        case 2: outputRow<8, 2>(g, image, y0, ky, weights, bias, act, outRow, lastMask); break;
-        case 3: outputRow<6, 3>(g, image, y0, ky, weights, bias, act, outRow, lastMask); break;
-        default: outputRow<6, 4>(g, image, y0, ky, weights, bias, act, outRow, lastMask); break;
+        case 1: outputRow<8, 1>(g, image, y0, ky, weights, bias, act, post, postAct, outRow, lastMask); break;
+        case 2: outputRow<8, 2>(g, image, y0, ky, weights, bias, act, nullptr, postAct, outRow, lastMask); break;
+        case 3: outputRow<6, 3>(g, image, y0, ky, weights, bias, act, nullptr, postAct, outRow, lastMask); break;
+        default: outputRow<6, 4>(g, image, y0, ky, weights, bias, act, nullptr, postAct, outRow, lastMask); break;
       }
     }
   }

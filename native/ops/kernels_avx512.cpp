@@ -10,7 +10,7 @@ namespace facebits {
 void gemmAvx512(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
                 int64_t ldc);
 void directConvAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
-                      const ActParams& act, float* output);
+                      const ActParams& act, const PackedMatrix* post, const ActParams& postAct, float* output);
 void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                      const ActParams& act, float* output);
 
