@@ -85,6 +85,7 @@
             "native/ops/conv2d_avx512.cpp",
             "native/ops/conv2d_direct_avx512.cpp",
             "native/ops/gemm_avx512.cpp",
+            "native/ops/pool2d_avx512.cpp",
             "native/ops/kernels_avx512.cpp"
           ],
           "cflags_cc": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl"],

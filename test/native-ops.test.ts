@@ -149,6 +149,11 @@ poolCase('pool avg padded exclude pad', [1, 7, 7, 9], window(false, 3, 1, 1));
 poolCase('pool avg padded include pad', [1, 7, 7, 9], window(false, 3, 1, 1, true));
 poolCase('pool global avg', [2, 5, 6, 21], window(false, 0, 1, 0));
 poolCase('pool global max', [2, 5, 6, 21], window(true, 0, 1, 0));
+// Pooling reduces up to 4 blocks of 16 channels per pass, alternate window columns into two
+// accumulators, then the remaining blocks and a masked tail.
+poolCase('pool max 2x2 80 channels', [1, 6, 9, 80], window(true, 2, 2, 0));
+poolCase('pool avg 3x3 stride 2 70 channels', [1, 9, 8, 70], window(false, 3, 2, 1));
+poolCase('pool global avg 130 channels', [1, 3, 5, 130], window(false, 0, 1, 0));
 
 function resizeCase(shape: number[], oh: number, ow: number, mode: ResizeMode, coords: ResizeCoordinates) {
   const next = ref.random(seed++);

@@ -1,6 +1,6 @@
 // The AVX-512 kernel set: the AVX-512 GEMM (1x1 convolutions, im2col convolutions and
-// fully connected layers), depthwise and direct convolution, with the AVX2 kernels for
-// everything else. cpu.cpp hands it out only after CPUID and XGETBV report AVX-512
+// fully connected layers), depthwise and direct convolution and pooling, with the AVX2
+// kernels for everything else. cpu.cpp hands it out only after CPUID and XGETBV report AVX-512
 // F/BW/VL, AVX2, FMA and OS support for ZMM state.
 
 #include "../kernels.h"
@@ -11,6 +11,7 @@ void gemmAvx512(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b
                 int64_t ldc);
 void directConvAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                       const ActParams& act, const PackedMatrix* post, const ActParams& postAct, float* output);
+void poolAvx512(const PoolGeometry& g, const float* input, float* output);
 void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                      const ActParams& act, float* output);
 
@@ -21,6 +22,7 @@ const KernelTable* avx512Kernels() {
     t.gemm = gemmAvx512;
     t.depthwise = depthwiseAvx512;
     t.directConv = directConvAvx512;
+    t.pool = poolAvx512;
     return t;
   }();
   return &table;
