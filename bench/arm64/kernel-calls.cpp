@@ -60,7 +60,7 @@ float convolution(const ConvGeometry& g, bool neon, int calls) {
   const KernelTable& k = *neonKernels();
   if (k.directConv && directConvApplies(g)) {
     const std::vector<float> packed = packDirectWeights(g, weights.data());
-    for (int i = 0; i < calls; ++i) k.directConv(g, input.data(), packed.data(), bias.data(), act, output.data());
+    for (int i = 0; i < calls; ++i) k.directConv(g, input.data(), packed.data(), bias.data(), act, nullptr, ActParams(), output.data());
     return output[output.size() / 2];
   }
   const int64_t panels = panelCount(g.oc);

@@ -6,11 +6,15 @@
 // any alignment. Output channels go 16 at a time. For each tap and input channel, four
 // weight vectors are loaded once and multiplied by the input value of up to 4 adjacent
 // output pixels, which gives 16 accumulators. A last block of fewer than 16 channels is
-// stored through a small buffer, so nothing past oc is written.
+// stored through a small buffer, so nothing past oc is written. With a fused 1x1
+// convolution (post), each output row goes to a buffer that stays in cache, and the NEON
+// GEMM applies post to it.
 
 #if defined(__aarch64__)
 
 #include <arm_neon.h>
+
+#include <vector>
 
 #include "activation_neon.h"
 #include "ops.h"
@@ -18,7 +22,9 @@
 namespace facebits {
 
 void directConvNeon(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
-                    const ActParams& act, float* output);
+                    const ActParams& act, const PackedMatrix* post, const ActParams& postAct, float* output);
+void gemmNeon(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
+              int64_t ldc);
 
 namespace {
 
@@ -106,10 +112,41 @@ inline void pixelBlock(const ConvGeometry& g, const float* image, int64_t y0, Wi
   }
 }
 
+// Computes output row oy of one image: ow pixels of oc floats.
+void convolveRow(const ConvGeometry& g, const float* image, int64_t oy, const float* weights,
+                 const BlockParams* params, const ActParams& act, float* outRow) {
+  constexpr int64_t kWide = 4;
+  const int64_t blocks = (g.oc + kBlock - 1) / kBlock;
+  const int64_t y0 = oy * g.sh - g.padTop;
+  const Window ky = validTaps(y0, g.kh, g.dh, g.h);
+  int64_t ox = 0;
+  while (ox < g.ow) {
+    const int64_t x0 = ox * g.sw - g.padLeft;
+    const Window kx = validTaps(x0, g.kw, g.dw, g.w);
+    // Windows move monotonically with x, so equal first and last windows mean all the
+    // pixels between have the same valid taps.
+    int64_t pixels = 1;
+    if (ox + kWide <= g.ow) {
+      const Window last = validTaps(x0 + (kWide - 1) * g.sw, g.kw, g.dw, g.w);
+      if (last.begin == kx.begin && last.end == kx.end) pixels = kWide;
+    }
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t columns = g.oc - b * kBlock < kBlock ? g.oc - b * kBlock : kBlock;
+      float* out = outRow + ox * g.oc + b * kBlock;
+      if (pixels == kWide) {
+        pixelBlock<kWide>(g, image, y0, ky, x0, kx, weights, b, params[b], act, out, columns);
+      } else {
+        pixelBlock<1>(g, image, y0, ky, x0, kx, weights, b, params[b], act, out, columns);
+      }
+    }
+    ox += pixels;
+  }
+}
+
 }  // namespace
 
 void directConvNeon(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
-                    const ActParams& act, float* output) {
+                    const ActParams& act, const PackedMatrix* post, const ActParams& postAct, float* output) {
   const int64_t blocks = (g.oc + kBlock - 1) / kBlock;
   // The executor takes this kernel only when directConvApplies(g), so oc is at most
   // kDirectConvMaxOutChannels.
@@ -121,35 +158,16 @@ void directConvNeon(const ConvGeometry& g, const float* input, const float* weig
       params[b].slopes[j] = oc < g.oc && act.kind == 3 ? act.slopes[oc] : 0.0f;
     }
   }
-  constexpr int64_t kWide = 4;
+  std::vector<float> rowBuffer(post ? static_cast<size_t>(g.ow * g.oc) : 0);
   for (int64_t n = 0; n < g.n; ++n) {
     const float* image = input + n * g.h * g.w * g.c;
     for (int64_t oy = 0; oy < g.oh; ++oy) {
-      const int64_t y0 = oy * g.sh - g.padTop;
-      const Window ky = validTaps(y0, g.kh, g.dh, g.h);
-      float* outRow = output + (n * g.oh + oy) * g.ow * g.oc;
-      int64_t ox = 0;
-      while (ox < g.ow) {
-        const int64_t x0 = ox * g.sw - g.padLeft;
-        const Window kx = validTaps(x0, g.kw, g.dw, g.w);
-        // Windows move monotonically with x, so equal first and last windows mean all the
-        // pixels between have the same valid taps.
-        int64_t pixels = 1;
-        if (ox + kWide <= g.ow) {
-          const Window last = validTaps(x0 + (kWide - 1) * g.sw, g.kw, g.dw, g.w);
-          if (last.begin == kx.begin && last.end == kx.end) pixels = kWide;
-        }
-        for (int64_t b = 0; b < blocks; ++b) {
-          const int64_t columns = g.oc - b * kBlock < kBlock ? g.oc - b * kBlock : kBlock;
-          float* out = outRow + ox * g.oc + b * kBlock;
-          if (pixels == kWide) {
-            pixelBlock<kWide>(g, image, y0, ky, x0, kx, weights, b, params[b], act, out, columns);
-          } else {
-            pixelBlock<1>(g, image, y0, ky, x0, kx, weights, b, params[b], act, out, columns);
-          }
-        }
-        ox += pixels;
+      if (!post) {
+        convolveRow(g, image, oy, weights, params, act, output + (n * g.oh + oy) * g.ow * g.oc);
+        continue;
       }
+      convolveRow(g, image, oy, weights, params, act, rowBuffer.data());
+      gemmNeon(g.ow, rowBuffer.data(), g.oc, *post, postAct, output + (n * g.oh + oy) * g.ow * post->n, post->n);
     }
   }
 }

@@ -12,7 +12,7 @@ namespace facebits {
 void gemmNeon(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
               int64_t ldc);
 void directConvNeon(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
-                    const ActParams& act, float* output);
+                    const ActParams& act, const PackedMatrix* post, const ActParams& postAct, float* output);
 void depthwiseNeon(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                    const ActParams& act, float* output);
 void poolNeon(const PoolGeometry& g, const float* input, float* output);

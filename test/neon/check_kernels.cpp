@@ -305,7 +305,7 @@ void checkDirectConv(const KernelTable& neon) {
     // One extra float past the output must stay untouched.
     const float sentinel = 12345.0f;
     std::vector<float> got(outputs + 1, sentinel), want(outputs), magnitude(outputs);
-    neon.directConv(g, input.data(), packed.data(), bias.data(), act, got.data());
+    neon.directConv(g, input.data(), packed.data(), bias.data(), act, nullptr, ActParams(), got.data());
     conv2dReference(g, input.data(), weights.data(), bias.data(), act, want.data());
     const std::vector<float> inputAbs = absolute(input), weightsAbs = absolute(weights), biasAbs = absolute(bias);
     conv2dReference(g, inputAbs.data(), weightsAbs.data(), biasAbs.data(), ActParams(), magnitude.data());
@@ -314,6 +314,59 @@ void checkDirectConv(const KernelTable& neon) {
     const std::string name = std::string(c.name) + " " + kActivationNames[kind];
     report("direct_conv", cmp.ok(), cmp.detail(name));
     report("direct_conv", got[outputs] == sentinel, name + ": nothing written past the output");
+  }
+
+  // A fused 1x1 convolution (post) after the direct one, against two reference convolutions.
+  struct FusedCase {
+    const char* name;
+    ConvGeometry g;
+    int64_t postChannels;
+  };
+  const FusedCase fusedCases[] = {
+      {"3x3 stride 2 pad 1, 3 to 16 to 16 channels", geometry(1, 17, 15, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1), 16},
+      {"3x3 stride 1 pad 1, 3 to 13 to 5 channels, batch 2", geometry(2, 9, 10, 3, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+       5},
+      {"5x5 pad 2, 1 to 8 to 11 channels", geometry(1, 7, 13, 1, 8, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1), 11},
+  };
+  for (const FusedCase& c : fusedCases) {
+    const ConvGeometry& g = c.g;
+    const int32_t kind = static_cast<int32_t>(index++ % 5);  // SIGMOID is never fused
+    const int32_t postKind = static_cast<int32_t>((index + 2) % 5);
+    const int64_t depth = g.kh * g.kw * g.c;
+    const ConvGeometry pointwise = geometry(g.n, g.oh, g.ow, g.oc, c.postChannels, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+    const std::vector<float> input = random.values(static_cast<size_t>(g.n * g.h * g.w * g.c));
+    const std::vector<float> weights = random.values(static_cast<size_t>(g.oc * depth));
+    const std::vector<float> bias = random.values(static_cast<size_t>(g.oc));
+    const std::vector<float> slopes = absolute(random.values(static_cast<size_t>(g.oc)));
+    const std::vector<float> postWeights = random.values(static_cast<size_t>(c.postChannels * g.oc));
+    const std::vector<float> postBias = random.values(static_cast<size_t>(c.postChannels));
+    const std::vector<float> postSlopes = absolute(random.values(static_cast<size_t>(c.postChannels)));
+    const std::vector<float> packed = packDirectWeights(g, weights.data());
+    Packed post;
+    pack(post, postWeights.data(), c.postChannels, g.oc, g.oc, postBias.data(), postSlopes.data());
+    const ActParams act = activation(kind, slopes.data());
+    const ActParams postAct = activation(postKind, postSlopes.data());
+
+    const size_t middle = static_cast<size_t>(g.n * g.oh * g.ow * g.oc);
+    const size_t outputs = static_cast<size_t>(g.n * g.oh * g.ow * c.postChannels);
+    const float sentinel = 12345.0f;
+    std::vector<float> got(outputs + 1, sentinel), stage(middle), want(outputs);
+    neon.directConv(g, input.data(), packed.data(), bias.data(), act, &post.matrix, postAct, got.data());
+    conv2dReference(g, input.data(), weights.data(), bias.data(), act, stage.data());
+    conv2dReference(pointwise, stage.data(), postWeights.data(), postBias.data(), postAct, want.data());
+
+    std::vector<float> stageAbs(middle), magnitude(outputs);
+    const std::vector<float> inputAbs = absolute(input), weightsAbs = absolute(weights), biasAbs = absolute(bias);
+    const std::vector<float> postWeightsAbs = absolute(postWeights), postBiasAbs = absolute(postBias);
+    conv2dReference(g, inputAbs.data(), weightsAbs.data(), biasAbs.data(), ActParams(), stageAbs.data());
+    conv2dReference(pointwise, stageAbs.data(), postWeightsAbs.data(), postBiasAbs.data(), ActParams(),
+                    magnitude.data());
+    Comparison cmp;
+    // Both stages round, so the depth of the bound is the sum of their depths.
+    for (size_t i = 0; i < outputs; ++i) cmp.add(i, got[i], want[i], sumTolerance(depth + g.oc, magnitude[i]));
+    const std::string name = std::string(c.name) + " " + kActivationNames[kind] + " then " + kActivationNames[postKind];
+    report("direct_conv", cmp.ok(), cmp.detail("fused 1x1: " + name));
+    report("direct_conv", got[outputs] == sentinel, "fused 1x1: " + name + ": nothing written past the output");
   }
 }
 
