@@ -83,6 +83,36 @@ for (const isa of binding.supportedIsas()) {
     }
   });
 
+  test(`${isa} hammingTopK equals sorted distances`, () => {
+    binding.setIsa(isa);
+    try {
+      const next = random(14);
+      // 32 and 64 bytes have their own scan loops; the others take the general kernel.
+      for (const bytes of [8, 32, 40, 64, 128]) {
+        const count = 300;
+        const query = randomBytes(bytes, next);
+        const codes = randomBytes(bytes * count, next);
+        // Copies of earlier codes give equal distances, which must come out by lower index.
+        for (let i = 200; i < count; i += 7) codes.copyWithin(i * bytes, (i - 150) * bytes, (i - 149) * bytes);
+        const expected = Array.from({ length: count }, (_, index) => ({
+          index,
+          distance: hammingJs(query, codes.subarray(index * bytes, (index + 1) * bytes)),
+        })).sort((a, b) => a.distance - b.distance || a.index - b.index);
+        for (const k of [1, 10, count, count + 5]) {
+          for (const threads of [1, 3]) {
+            const { indices, distances } = binding.hammingTopK(query, codes, count, k, threads);
+            const want = expected.slice(0, k);
+            const label = `${bytes} bytes, k ${k}, ${threads} threads`;
+            assert.equal(Array.from(indices), want.map((hit) => hit.index), `indices for ${label}`);
+            assert.equal(Array.from(distances), want.map((hit) => hit.distance), `distances for ${label}`);
+          }
+        }
+      }
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  });
+
   test(`${isa} hammingMany code lengths`, () => {
     binding.setIsa(isa);
     try {
