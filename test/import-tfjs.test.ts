@@ -395,6 +395,49 @@ Ops('coverage graph matches TF.js', async () => {
   }
 });
 
+/**
+ * Writes the PReLU form Add(x, Mul(Sub(x, Abs(x)), c)) twice: after a depthwise conv with a
+ * fused Relu, where it changes nothing, and after a plain conv, where it is PReLU with slope
+ * 1 + 2c. Returns the path.
+ */
+function writePreluAfterFusedReluGraph(dir: string): string {
+  const g = new GraphWriter();
+  const input = g.placeholder('input', [1, 6, 6, 4]);
+  const conv = { strides: intList([1, 1, 1, 1]), dilations: intList([1, 1, 1, 1]), padding: text('SAME'), data_format: text('NHWC') };
+  const relu = text('Relu');
+  const biasAdd = text('BiasAdd');
+  const depthwise = g.op('depthwise', 'FusedDepthwiseConv2dNative',
+    [input, g.random('dw_w', [3, 3, 4, 1]), g.random('dw_b', [4])], { ...conv, num_args: { i: '1' }, fused_ops: { list: { s: [biasAdd.s, relu.s] } } });
+  const preluForm = (name: string, x: string, channels: number): string => {
+    const magnitude = g.op(`${name}_abs`, 'Abs', [x]);
+    const difference = g.op(`${name}_sub`, 'Sub', [x, magnitude]);
+    const scaled = g.op(`${name}_mul`, 'Mul', [difference, g.random(`${name}_alpha`, [channels], 0, 0.25)]);
+    return g.op(`${name}_add`, 'Add', [x, scaled]);
+  };
+  const afterRelu = preluForm('after_relu', depthwise, 4);
+  const pointwise = g.op('pointwise', '_FusedConv2D', [afterRelu, g.random('pw_w', [1, 1, 4, 6]), g.random('pw_b', [6])],
+    { ...conv, num_args: { i: '1' }, fused_ops: { list: { s: [biasAdd.s] } } });
+  preluForm('after_conv', pointwise, 6);
+  return g.write(dir);
+}
+
+Ops('prelu form after fused relu is folded', async () => {
+  await tf.setBackend('cpu');
+  const file = writePreluAfterFusedReluGraph(tempDir());
+  const imported = importTfjsGraph(file);
+  const types = imported.plan.ops.map((op) => OpType[op.type]);
+  assert.equal(types, ['CONV2D', 'CONV2D'], 'both PReLU forms fold into the convolutions');
+
+  const input = uniform(9, 6 * 6 * 4, -2, 2);
+  const reference = await loadReference(file);
+  const expected = (reference.execute(tf.tensor(input, imported.inputShape), imported.outputNames) as tf.Tensor).dataSync() as Float32Array;
+  compare('prelu forms (JS executor)', expected, runPlanInJs(imported.plan, [input])[0].data, false);
+  if (binding) {
+    const encoded = encodePlan(imported.plan);
+    compare('prelu forms (native)', expected, new binding.Model(encoded.words, encoded.weights).runSync([input])[0].data, false);
+  }
+});
+
 Ops.run();
 
 // ---- model numerics --------------------------------------------------------------------

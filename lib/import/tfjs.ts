@@ -768,6 +768,9 @@ class GraphLowering {
   /**
    * Matches PReLU written with element-wise ops, as exported by MXNet and TF-Slim:
    * Add(Maximum(0, x), Mul(alpha, Minimum(0, x))) and Add(Relu(x), Mul(Sub(x, Abs(x)), alpha / 2)).
+   * Also matches Add(x, Mul(Sub(x, Abs(x)), c)), which is x for x >= 0 and x * (1 + 2c) below,
+   * so PReLU with slope 1 + 2c. TF graph optimisers leave that form when they fuse the Relu of
+   * the TF-Slim form into the layer before it.
    */
   private matchPrelu(node: GraphNode): Value | null {
     const left = this.inputNode(node, 0);
@@ -792,6 +795,7 @@ class GraphLowering {
 
       let x: string | undefined;
       let factor = 1;
+      let offset = 0;
       let internal: string[] = [];
       if (positive.op === 'Maximum' && inner.op === 'Minimum') {
         x = otherOf(positive);
@@ -803,6 +807,14 @@ class GraphLowering {
         if (!x || refOf(inner, 0) !== x || absNode?.op !== 'Abs' || refOf(absNode, 0) !== x) continue;
         factor = 2;
         internal = [positive.name, inner.name, absNode.name];
+      } else if (inner.op === 'Sub' && positive.name === refOf(inner, 0)) {
+        // The Add reads x itself, the tensor the Sub starts from.
+        x = positive.name;
+        const absNode = this.nodes.get(refOf(inner, 1) ?? '');
+        if (!x || absNode?.op !== 'Abs' || refOf(absNode, 0) !== x) continue;
+        factor = 2;
+        offset = 1;
+        internal = [inner.name, absNode.name];
       } else {
         continue;
       }
@@ -814,9 +826,11 @@ class GraphLowering {
       const channels = input.shape[input.shape.length - 1];
       const alpha = perChannel(this.lowerConstCached(alphaNode), channels);
       if (!alpha) continue;
-      const slopes = alpha.map((v) => v * factor);
+      const slopes = alpha.map((v) => offset + v * factor);
       const layer = this.builder.layerOf(input);
-      if (layer && layer.layer!.activation.kind === Activation.NONE && this.isExclusive(input, internal)) {
+      // PReLU leaves every value of at least 0 unchanged, so after a ReLU it does nothing.
+      if (layer && layer.layer!.activation.kind === Activation.RELU) return input;
+      if (layer && layer.layer!.activation.kind === Activation.NONE && this.isExclusive(input, [...internal, node.name])) {
         Object.assign(layer.layer!.activation, { kind: Activation.PRELU, slopes });
         return input;
       }
