@@ -4,13 +4,13 @@
 // pool and back can add whole scheduler time slices to a call.
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { loadFromPath, LoadedModel } from '../lib/models';
 import { Row, timeRow } from './report';
 import { measureGroup, MeasureOptions } from './stats';
 import { flushedOnnxCopy } from './flush-onnx';
-import { checkSame, hwcToChw, MODEL_FILES, normalise, photo, ROOT } from './setup';
+import { checkSame, hwcToChw, MODEL_FILES, normalise, photo } from './setup';
+import { runTfjsGraph, tfjsGraphModel, tfjsWasm } from './tfjs-wasm';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const ort = require('onnxruntime-node');
@@ -86,41 +86,6 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
   return rows;
 }
 
-/** Initialises @tensorflow/tfjs-backend-wasm with one thread and returns the tf namespace. */
-async function tfjsWasm(): Promise<any> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const tf = require('@tensorflow/tfjs');
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const wasm = require('@tensorflow/tfjs-backend-wasm');
-  const dist = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  wasm.setWasmPaths({
-    'tfjs-backend-wasm.wasm': path.join(dist, 'tfjs-backend-wasm.wasm'),
-    'tfjs-backend-wasm-simd.wasm': path.join(dist, 'tfjs-backend-wasm-simd.wasm'),
-    'tfjs-backend-wasm-threaded-simd.wasm': path.join(dist, 'tfjs-backend-wasm-threaded-simd.wasm'),
-  });
-  wasm.setThreadsCount(1);
-  if (!(await tf.setBackend('wasm'))) throw new Error('The TF.js wasm backend failed to initialise');
-  await tf.ready();
-  return tf;
-}
-
-async function tfjsGraphModel(tf: any, modelJson: string): Promise<any> {
-  const json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
-  const shards = json.weightsManifest.flatMap((group: { paths: string[] }) =>
-    group.paths.map((p) => fs.readFileSync(path.join(path.dirname(modelJson), p))),
-  );
-  const bytes = Buffer.concat(shards);
-  return tf.loadGraphModel({
-    load: async () => ({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((group: { weights: unknown[] }) => group.weights),
-      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
-      format: json.format,
-      signature: json.signature,
-    }),
-  });
-}
-
 async function blazefaceRows(options: MeasureOptions): Promise<Row[]> {
   const file = MODEL_FILES.blazeface;
   if (!fs.existsSync(file)) {
@@ -132,14 +97,7 @@ async function blazefaceRows(options: MeasureOptions): Promise<Row[]> {
   const input = normalise(await photo(256, 256), 127.5, 127.5);
   const model = loadFromPath(file, 'detector');
   const graph = await tfjsGraphModel(tf, file);
-  const runTfjs = async (): Promise<Float32Array> => {
-    const x = tf.tensor(input, [1, 256, 256, 3]);
-    const y = graph.execute(x);
-    const first = Array.isArray(y) ? y[0] : y;
-    const data = (await first.data()) as Float32Array;
-    tf.dispose([x, y]);
-    return data;
-  };
+  const runTfjs = (): Promise<Float32Array> => runTfjsGraph(tf, graph, input, [1, 256, 256, 3]);
   checkSame('BlazeFace back', (await model.native.run([input]))[0].data, await runTfjs());
 
   const [facebits, peer] = await measureGroup(
