@@ -29,6 +29,7 @@ interface Case {
 const CASES: Case[] = [
   { name: 'first-conv', work: 32 * 32 * 16 * 27, unit: 'MAC', layer: 'conv 3x3 stride 2, 64x64x3 to 32x32x16, RELU' },
   { name: 'pointwise', work: 14 * 14 * 128 * 64, unit: 'MAC', layer: 'conv 1x1, 14x14x64 to 14x14x128, RELU' },
+  { name: 'head', work: 40 * 40 * 64, unit: 'MAC', layer: 'conv 1x1, 40x40x64 to 40x40x1 (a score head)' },
   { name: 'conv3x3', work: 14 * 14 * 32 * 288, unit: 'MAC', layer: 'conv 3x3 pad 1, 14x14x32 to 14x14x32, RELU' },
   { name: 'depthwise', work: 28 * 28 * 64 * 9, unit: 'MAC', layer: 'depthwise 3x3 pad 1, 28x28x64, RELU' },
   { name: 'hamming', work: 10_000, unit: 'code', layer: 'Hamming, one query against 10,000 512-bit codes' },

@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
     result = convolution(geometry(64, 64, 3, 16, 3, 2, 1, 1), neon, calls);
   } else if (name == "pointwise") {
     result = convolution(geometry(14, 14, 64, 128, 1, 1, 0, 1), neon, calls);
+  } else if (name == "head") {
+    result = convolution(geometry(40, 40, 64, 1, 1, 1, 0, 1), neon, calls);
   } else if (name == "conv3x3") {
     result = convolution(geometry(14, 14, 32, 32, 3, 1, 1, 1), neon, calls);
   } else if (name == "depthwise") {

@@ -8,7 +8,9 @@
 // With 6 rows (24 accumulators), GCC 12 spilled two accumulators to the stack every k step.
 // Bias and the activation are applied in registers before the store; SIGMOID is left
 // to the caller. This convolution path serves 1x1 convolutions directly and every other
-// convolution (the first layer included) after im2col.
+// convolution after im2col. B with at most 4 columns, such as a detector's score and box
+// heads, runs as dot products along K instead (narrowGemm), because a 16-column panel
+// would leave most lanes idle.
 
 #if defined(__aarch64__)
 
@@ -109,10 +111,85 @@ void tileRows(int64_t count, int64_t depth, const float* a, int64_t lda, const f
   }
 }
 
+// Narrow GEMM: each output is a dot product along K, 4 floats of A per load, reduced
+// across lanes at the end. columns contains the weights of column n at
+// [n * depth, (n + 1) * depth).
+constexpr int64_t kDotMaxColumns = 4;
+constexpr int64_t kDotMaxDepth = 1024;
+constexpr int64_t kDotRows = 4;
+
+template <int N>
+void dotRows(int64_t rows, const float* a, int64_t lda, const float* columns, int64_t depth, const PackedMatrix& b,
+             const ActParams& act, float* c, int64_t ldc) {
+  const int64_t body = depth - depth % 4;
+  for (int64_t m = 0; m < rows; m += kDotRows) {
+    const int64_t count = rows - m < kDotRows ? rows - m : kDotRows;
+    // Rows past count repeat the last row, so the loop body has no branches.
+    const float* rowPointers[kDotRows];
+    for (int r = 0; r < kDotRows; ++r) rowPointers[r] = a + (m + (r < count ? r : count - 1)) * lda;
+    float32x4_t acc0[N], acc1[N], acc2[N], acc3[N];
+#pragma GCC unroll 4
+    for (int n = 0; n < N; ++n) {
+      acc0[n] = vdupq_n_f32(0.0f);
+      acc1[n] = acc0[n];
+      acc2[n] = acc0[n];
+      acc3[n] = acc0[n];
+    }
+    for (int64_t k = 0; k < body; k += 4) {
+      const float32x4_t x0 = vld1q_f32(rowPointers[0] + k);
+      const float32x4_t x1 = vld1q_f32(rowPointers[1] + k);
+      const float32x4_t x2 = vld1q_f32(rowPointers[2] + k);
+      const float32x4_t x3 = vld1q_f32(rowPointers[3] + k);
+#pragma GCC unroll 4
+      for (int n = 0; n < N; ++n) {
+        const float32x4_t w = vld1q_f32(columns + n * depth + k);
+        acc0[n] = vfmaq_f32(acc0[n], x0, w);
+        acc1[n] = vfmaq_f32(acc1[n], x1, w);
+        acc2[n] = vfmaq_f32(acc2[n], x2, w);
+        acc3[n] = vfmaq_f32(acc3[n], x3, w);
+      }
+    }
+    for (int64_t r = 0; r < count; ++r) {
+      for (int n = 0; n < N; ++n) {
+        const float32x4_t sums = r == 0 ? acc0[n] : (r == 1 ? acc1[n] : (r == 2 ? acc2[n] : acc3[n]));
+        float v = vaddvq_f32(sums) + b.bias[n];
+        for (int64_t k = body; k < depth; ++k) v += rowPointers[r][k] * columns[n * depth + k];
+        if (act.kind == 3) {
+          // GEMM kernels take PReLU slopes from the packed matrix, not from act.
+          c[(m + r) * ldc + n] = v >= 0.0f ? v : v * b.slopes[n];
+        } else {
+          c[(m + r) * ldc + n] = neon::activate1(v, act, n);
+        }
+      }
+    }
+  }
+}
+
+// Runs dotRows when B is narrow and shallow enough, and returns whether it did.
+bool narrowGemm(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
+                int64_t ldc) {
+  if (b.n > kDotMaxColumns || b.k > kDotMaxDepth) return false;
+  float columns[kDotMaxColumns * kDotMaxDepth];
+  for (int64_t n = 0; n < b.n; ++n) {
+    for (int64_t k = 0; k < b.k; ++k) columns[n * b.k + k] = b.panels[k * kPanelWidth + n];
+  }
+  // SIGMOID is left to the caller, as in the panel path.
+  ActParams linear = act;
+  if (linear.kind == 5) linear.kind = 0;
+  switch (b.n) {
+    case 1: dotRows<1>(rows, a, lda, columns, b.k, b, linear, c, ldc); break;
+    case 2: dotRows<2>(rows, a, lda, columns, b.k, b, linear, c, ldc); break;
+    case 3: dotRows<3>(rows, a, lda, columns, b.k, b, linear, c, ldc); break;
+    default: dotRows<4>(rows, a, lda, columns, b.k, b, linear, c, ldc); break;
+  }
+  return true;
+}
+
 }  // namespace
 
 void gemmNeon(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
               int64_t ldc) {
+  if (rows > 0 && narrowGemm(rows, a, lda, b, act, c, ldc)) return;
   for (int64_t block = 0; block < rows; block += kBlockRows) {
     const int64_t blockEnd = block + kBlockRows < rows ? block + kBlockRows : rows;
     for (int64_t p = 0; p < b.panelCount; ++p) {

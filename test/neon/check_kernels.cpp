@@ -153,8 +153,9 @@ void checkDispatch(const KernelTable& neon) {
 void checkGemm(const KernelTable& neon, const KernelTable& scalar) {
   Random random(1);
   const int64_t rowCounts[] = {1, 2, 3, 4, 5, 6, 7, 11, 80, 83};
-  const int64_t depths[] = {1, 3, 7, 16, 27};
-  const int64_t columnCounts[] = {1, 5, 16, 17, 33};
+  const int64_t depths[] = {1, 3, 7, 16, 27, 130};
+  // 1 to 4 columns take the dot-product path, the others the panel tiles.
+  const int64_t columnCounts[] = {1, 2, 3, 4, 5, 16, 17, 33};
   int cases = 0;
   for (int64_t rows : rowCounts) {
     for (int64_t depth : depths) {
