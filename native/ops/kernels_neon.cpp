@@ -2,6 +2,9 @@
 // baseline, so every arm64 build has this set and no run-time feature check is needed.
 // On other architectures the NEON sources compile to nothing and neonKernels() returns
 // nullptr.
+// NOTE: these kernels have run only under qemu-user, never on arm64 hardware. Their tile
+// sizes were chosen from instruction counts and compiler output (bench/arm64/), so their
+// speed on real cores is unmeasured.
 
 #include "../kernels.h"
 
