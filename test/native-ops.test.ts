@@ -91,12 +91,15 @@ convCase('depthwise 16 channels wide', [1, 7, 29, 16], conv(3, 1, 1, 16, 16), re
 convCase('depthwise 8 channels stride 2', [1, 12, 41, 8], conv(3, 2, 1, 8, 8), { kind: Activation.PRELU, slopes: slopes(8) });
 convCase('depthwise 24 channels wide', [1, 6, 19, 24], conv(3, 1, 1, 24, 24), { kind: Activation.CLIP, a: 0, b: 0.5 });
 convCase('depthwise 32 channels 5x5', [1, 9, 23, 32], conv(5, 1, 2, 32, 32), { kind: Activation.NONE });
-// Stride-1 3x3 depthwise rows run in strips of 8 or 4 pixels away from the borders, two
-// 16-channel blocks at a time, then single blocks and a masked tail.
+// 3x3 depthwise rows with stride 1 or 2 run in strips of 8 or 4 pixels away from the
+// borders, two 16-channel blocks at a time, then single blocks and a masked tail.
 convCase('depthwise 3x3 strips 40 channels', [1, 5, 27, 40], conv(3, 1, 1, 40, 40), { kind: Activation.CLIP, a: -0.1, b: 0.4 });
 convCase('depthwise 3x3 strips 96 prelu', [1, 4, 21, 96], conv(3, 1, 1, 96, 96), { kind: Activation.PRELU, slopes: slopes(96) });
 convCase('depthwise 3x3 strips row dilation', [1, 9, 18, 24], { ...conv(3, 1, 1, 24, 24), dh: 2, pt: 2, pb: 2 }, relu);
 convCase('depthwise 3x3 strips sigmoid', [1, 3, 13, 5], conv(3, 1, 1, 5, 5), { kind: Activation.SIGMOID });
+convCase('depthwise 3x3 stride 2 strips', [1, 7, 40, 48], conv(3, 2, 1, 48, 48), { kind: Activation.CLIP, a: 0, b: 0.6 });
+convCase('depthwise 3x3 stride 2 strips tail', [1, 6, 37, 21], { ...conv(3, 2, 0, 21, 21), pb: 1, pr: 1 },
+  { kind: Activation.PRELU, slopes: slopes(21) });
 // An RGB first layer with more output pixels than one im2col block, so a block starts mid-row.
 convCase('conv 3x3 RGB several blocks', [1, 37, 45, 3], conv(3, 1, 1, 1, 16), relu);
 convCase('conv 3x3 RGB stride 2 odd size', [1, 33, 47, 3], { ...conv(3, 2, 0, 1, 16), pb: 1, pr: 1 }, relu);

@@ -6,7 +6,8 @@
 // channels use masked loads and stores, which never touch memory past the mask.
 // Horizontally adjacent output pixels with the same valid kernel columns share each
 // weight load: 2 pixels at a time, or 4 to 8 when there are 32 or fewer channels.
-// Stride-1 kernels 3 columns wide go through strip3 away from the left and right borders.
+// Kernels 3 columns wide with stride 1 or 2 go through strip3 away from the left and right
+// borders.
 
 #include <immintrin.h>
 #include <math.h>
@@ -144,12 +145,13 @@ inline void pixels(const ConvGeometry& g, const float* image, int64_t y0, Window
   }
 }
 
-// STRIP horizontally adjacent output pixels of a stride-1 convolution with 3 kernel
-// columns and no horizontal dilation, for the channels [ch, ch + 16 * BLOCKS), where all
-// 3 columns are inside the image. Each input vector is loaded once and feeds up to three
-// output pixels: a strip of 8 loads 10 input vectors per kernel row instead of 24.
+// STRIP horizontally adjacent output pixels of a convolution with 3 kernel columns, a
+// horizontal stride of STRIDE (1 or 2) and no horizontal dilation, for the channels
+// [ch, ch + 16 * BLOCKS), where all 3 columns are inside the image. Each input vector is
+// loaded once and feeds every output pixel that reads it: a strip of 8 loads 10 (stride 1)
+// or 17 (stride 2) input vectors per kernel row instead of 24.
 // MASKED (with BLOCKS == 1) limits the block to the channels in m.
-template <int STRIP, int BLOCKS, bool MASKED>
+template <int STRIP, int STRIDE, int BLOCKS, bool MASKED>
 inline void strip3(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0,
                    const float* weights, const float* bias, const ActParams& act, float* out, int64_t ch,
                    __mmask16 m) {
@@ -176,16 +178,23 @@ inline void strip3(const ConvGeometry& g, const float* image, int64_t y0, Window
       w2[b] = load(wrow + 2 * c + 16 * b);
     }
     #pragma GCC unroll 18
-    for (int q = 0; q < STRIP + 2; ++q) {
+    for (int q = 0; q < (STRIP - 1) * STRIDE + 3; ++q) {
       #pragma GCC unroll 4
       for (int b = 0; b < BLOCKS; ++b) {
         __m512 x = load(row + q * c + 16 * b);
         // GCC otherwise folds this load into each FMA as a memory operand and loads the
         // vector three times, which makes the loop bound by loads again.
         asm("" : "+v"(x));
-        if (q < STRIP) acc[q][b] = _mm512_fmadd_ps(x, w0[b], acc[q][b]);
-        if (q >= 1 && q - 1 < STRIP) acc[q - 1][b] = _mm512_fmadd_ps(x, w1[b], acc[q - 1][b]);
-        if (q >= 2) acc[q - 2][b] = _mm512_fmadd_ps(x, w2[b], acc[q - 2][b]);
+        // Input column q is tap t of output pixel (q - t) / STRIDE when that divides evenly.
+        if (q % STRIDE == 0 && q / STRIDE < STRIP) {
+          acc[q / STRIDE][b] = _mm512_fmadd_ps(x, w0[b], acc[q / STRIDE][b]);
+        }
+        if (q >= 1 && (q - 1) % STRIDE == 0 && (q - 1) / STRIDE < STRIP) {
+          acc[(q - 1) / STRIDE][b] = _mm512_fmadd_ps(x, w1[b], acc[(q - 1) / STRIDE][b]);
+        }
+        if (q >= 2 && (q - 2) % STRIDE == 0 && (q - 2) / STRIDE < STRIP) {
+          acc[(q - 2) / STRIDE][b] = _mm512_fmadd_ps(x, w2[b], acc[(q - 2) / STRIDE][b]);
+        }
       }
     }
   }
@@ -198,19 +207,19 @@ inline void strip3(const ConvGeometry& g, const float* image, int64_t y0, Window
 }
 
 // Runs strip3 over every channel block, two blocks at a time while 32 channels are left.
-template <int STRIP>
+template <int STRIP, int STRIDE>
 inline void strips(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0,
                    const float* weights, const float* bias, const ActParams& act, float* out) {
   int64_t ch = 0;
   for (; ch + 32 <= g.c; ch += 32) {
-    strip3<STRIP, 2, false>(g, image, y0, ky, x0, weights, bias, act, out, ch, 0xffff);
+    strip3<STRIP, STRIDE, 2, false>(g, image, y0, ky, x0, weights, bias, act, out, ch, 0xffff);
   }
   for (; ch + 16 <= g.c; ch += 16) {
-    strip3<STRIP, 1, false>(g, image, y0, ky, x0, weights, bias, act, out, ch, 0xffff);
+    strip3<STRIP, STRIDE, 1, false>(g, image, y0, ky, x0, weights, bias, act, out, ch, 0xffff);
   }
   if (ch < g.c) {
     const __mmask16 m = static_cast<__mmask16>((1u << (g.c - ch)) - 1u);
-    strip3<STRIP, 1, true>(g, image, y0, ky, x0, weights, bias, act, out, ch, m);
+    strip3<STRIP, STRIDE, 1, true>(g, image, y0, ky, x0, weights, bias, act, out, ch, m);
   }
 }
 
@@ -229,18 +238,27 @@ void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* wei
       const int64_t y0 = oy * g.sh - g.padTop;
       const Window ky = validTaps(y0, g.kh, g.dh, g.h);
       float* outRow = output + (n * g.oh + oy) * g.ow * g.c;
-      const bool slides = g.kw == 3 && g.sw == 1 && g.dw == 1;
+      const bool slides = g.kw == 3 && (g.sw == 1 || g.sw == 2) && g.dw == 1;
       int64_t ox = 0;
       while (ox < g.ow) {
         const int64_t x0 = ox * g.sw - g.padLeft;
         if (slides && x0 >= 0) {
-          if (ox + 8 <= g.ow && x0 + 10 <= g.w) {
-            strips<8>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+          // A strip of P pixels reads input columns [x0, x0 + (P - 1) * stride + 3).
+          if (ox + 8 <= g.ow && x0 + 7 * g.sw + 3 <= g.w) {
+            if (g.sw == 1) {
+              strips<8, 1>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+            } else {
+              strips<8, 2>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+            }
             ox += 8;
             continue;
           }
-          if (ox + 4 <= g.ow && x0 + 6 <= g.w) {
-            strips<4>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+          if (ox + 4 <= g.ow && x0 + 3 * g.sw + 3 <= g.w) {
+            if (g.sw == 1) {
+              strips<4, 1>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+            } else {
+              strips<4, 2>(g, image, y0, ky, x0, weights, bias, act, outRow + ox * g.c);
+            }
             ox += 4;
             continue;
           }
