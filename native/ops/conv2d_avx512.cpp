@@ -145,17 +145,17 @@ inline void pixels(const ConvGeometry& g, const float* image, int64_t y0, Window
   }
 }
 
-// STRIP horizontally adjacent output pixels of a convolution with 3 kernel columns, a
-// horizontal stride of STRIDE (1 or 2) and no horizontal dilation, for the channels
-// [ch, ch + 16 * BLOCKS), where all 3 columns are inside the image. Each input vector is
-// loaded once and feeds every output pixel that reads it: a strip of 8 loads 10 (stride 1)
-// or 17 (stride 2) input vectors per kernel row instead of 24.
+// Computes STRIP horizontally adjacent output pixels for the channels [ch, ch + 16 * BLOCKS).
+// The convolution has 3 kernel columns, a horizontal stride of STRIDE (1 or 2) and no
+// horizontal dilation, and all 3 columns are inside the image. Each input vector is loaded
+// once and feeds every output pixel that reads it: a strip of 8 loads 10 (stride 1) or 17
+// (stride 2) input vectors per kernel row instead of 24.
 // MASKED (with BLOCKS == 1) limits the block to the channels in m.
 template <int STRIP, int STRIDE, int BLOCKS, bool MASKED>
 inline void strip3(const ConvGeometry& g, const float* image, int64_t y0, Window ky, int64_t x0,
                    const float* weights, const float* bias, const ActParams& act, float* out, int64_t ch,
                    __mmask16 m) {
-  // A masked load also takes an ALU port that the FMAs need, so full blocks load plainly.
+  // Only the tail block (MASKED) needs masked loads.
   const auto load = [m](const float* p) { return MASKED ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p); };
   const int64_t c = g.c;
   const int64_t rowStride = g.dh * g.w * c;
