@@ -9,6 +9,7 @@
 // the other modes. Bilinear clamps the source coordinate to [0, in - 1].
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "ops.h"
@@ -53,6 +54,27 @@ std::vector<Tap> taps(int64_t in, int64_t out, int32_t mode, int32_t coordinates
   return result;
 }
 
+// Nearest resize: each output pixel is a copy of one source pixel's channels, and an output
+// row whose source row equals the previous one's (as in a 2x upsample) is a copy of that row.
+void resizeNearest(const Shape& in, int64_t outH, int64_t outW, const std::vector<Tap>& ys,
+                   const std::vector<Tap>& xs, const float* input, float* output) {
+  const int64_t n = in.dims[0], h = in.dims[1], w = in.dims[2], c = in.dims[3];
+  const int64_t rowFloats = outW * c;
+  for (int64_t b = 0; b < n; ++b) {
+    const float* image = input + b * h * w * c;
+    float* out = output + b * outH * rowFloats;
+    for (int64_t y = 0; y < outH; ++y) {
+      float* dst = out + y * rowFloats;
+      if (y > 0 && ys[y].low == ys[y - 1].low) {
+        std::memcpy(dst, dst - rowFloats, sizeof(float) * rowFloats);
+        continue;
+      }
+      const float* row = image + ys[y].low * w * c;
+      for (int64_t x = 0; x < outW; ++x) std::memcpy(dst + x * c, row + xs[x].low * c, sizeof(float) * c);
+    }
+  }
+}
+
 }  // namespace
 
 void resize(const Shape& in, int64_t outH, int64_t outW, int32_t mode, int32_t coordinates, const float* input,
@@ -60,6 +82,10 @@ void resize(const Shape& in, int64_t outH, int64_t outW, int32_t mode, int32_t c
   const int64_t n = in.dims[0], h = in.dims[1], w = in.dims[2], c = in.dims[3];
   const std::vector<Tap> ys = taps(h, outH, mode, coordinates);
   const std::vector<Tap> xs = taps(w, outW, mode, coordinates);
+  if (mode == static_cast<int32_t>(ResizeMode::NEAREST)) {
+    resizeNearest(in, outH, outW, ys, xs, input, output);
+    return;
+  }
   float* out = output;
   for (int64_t b = 0; b < n; ++b) {
     const float* image = input + b * h * w * c;
