@@ -33,6 +33,7 @@ const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
   /^LICEN[CS]E(\.\w+)?$/,
+  /^THIRD_PARTY_NOTICES\.md$/,
   /^bin\/facebits\.js$/,
   /^dist\/.+\.(js|mjs|cjs|d\.ts|d\.mts|d\.cts)$/,
   /^prebuilds\/[\w-]+\/[\w.+-]+\.node$/,
@@ -121,6 +122,7 @@ function checkContents(info) {
 
   const required = [
     'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts', 'binding.gyp', 'bin/facebits.js',
+    'LICENSE', 'THIRD_PARTY_NOTICES.md',
     'wasm/facebits.wasm',
     ...DEFAULT_MODELS.map((name) => `models/default/${name}`),
   ];
