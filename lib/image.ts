@@ -26,6 +26,9 @@ export interface RgbImage {
 /** Default cap on decoded pixels, the same order as sharp's limitInputPixels. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 
+/** The longest image side the core resizes and warps (kMaxImageSide in native/image.h). */
+export const MAX_IMAGE_SIDE = 16384;
+
 function isRawImage(value: unknown): value is RawImage {
   return typeof value === 'object' && value !== null && 'data' in value && 'width' in value && 'height' in value;
 }
@@ -33,6 +36,10 @@ function isRawImage(value: unknown): value is RawImage {
 function checkDimensions(width: unknown, height: unknown, maxPixels: number, label: string): void {
   if (!Number.isInteger(width) || (width as number) < 1) throw invalidImage(`${label} width must be a positive integer, received ${String(width)}`);
   if (!Number.isInteger(height) || (height as number) < 1) throw invalidImage(`${label} height must be a positive integer, received ${String(height)}`);
+  const side = Math.max(width as number, height as number);
+  if (side > MAX_IMAGE_SIDE) {
+    throw invalidImage(`${label} is ${width}x${height} pixels, and no side may exceed ${MAX_IMAGE_SIDE} pixels; downscale it`);
+  }
   const pixels = (width as number) * (height as number);
   if (pixels > maxPixels) {
     throw invalidImage(`${label} has ${width}x${height} = ${pixels} pixels, more than the limit of ${maxPixels}; downscale it or raise the maxPixels option`);

@@ -59,6 +59,12 @@ test('readImage rejects images above the pixel limit', async () => {
   await rejects(readImage({ data: new Uint8Array(300), width: 10, height: 10, channels: 3 }, 50), 'INVALID_IMAGE', /limit of 50/);
 });
 
+test('readImage rejects a side over 16384 pixels', async () => {
+  const wide = await sharp({ create: { width: 20000, height: 1, channels: 3, background: '#808080' } }).png().toBuffer();
+  await rejects(readImage(wide), 'INVALID_IMAGE', /20000x1 pixels, and no side may exceed 16384 pixels; downscale it/);
+  await rejects(readImage({ data: new Uint8Array(3 * 16385), width: 1, height: 16385, channels: 3 }), 'INVALID_IMAGE', /16384/);
+});
+
 test('readImage rejects a missing file and other types', async () => {
   await rejects(readImage('/nonexistent/face.jpg'), 'INVALID_IMAGE', /cannot be read/);
   await rejects(readImage(42 as never), 'INVALID_ARGUMENT', /Expected a file path.*received 42 of type number/);
