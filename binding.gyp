@@ -27,6 +27,7 @@
         "native/image.cpp",
         "native/plan.cpp",
         "native/verify.cpp",
+        "native/verify_core.cpp",
         "native/search.cpp",
         "native/ops/binary.cpp",
         "native/ops/binary_neon.cpp",

@@ -10,7 +10,7 @@ import { FacebitsError } from './errors';
 import { cosineSimilarity } from './compare';
 import { embedLfwImages, readPairs, scoreLfw } from './eval/lfw';
 import { writeReport } from './eval/report';
-import { evaluateScorers, ScorerReport } from './eval/scorers';
+import { evaluateScorers, QUANTIZER_METHODS, QuantizerMethod, ScorerReport } from './eval/scorers';
 import { load, LoadOptions } from './load';
 
 const USAGE = `Usage:
@@ -38,6 +38,8 @@ Options:
   --embedder-input N,C,H,W   input shape for an embedder with dynamic dimensions
   --concurrency N            images in flight during eval (default 4)
   --bits N,N,...             eval: also score Hamming distance of fitted codes of these lengths
+  --quantizers NAME,...      eval: quantisers to compare at each --bits length, from labelled
+                             (default), itq, centred, random and sign
   --head                     eval: also score the learned head (fitted on the training folds)
   --report DIR               eval: write ROC curves (roc.svg) and index.html for every scorer
   --max-pixels N             largest decoded image accepted, in pixels (default 268402689)
@@ -62,6 +64,7 @@ export const OPTIONS = {
   'embedder-input': { type: 'string' },
   concurrency: { type: 'string' },
   bits: { type: 'string' },
+  quantizers: { type: 'string' },
   head: { type: 'boolean' },
   report: { type: 'string' },
   'max-pixels': { type: 'string' },
@@ -157,6 +160,17 @@ function farCaveat(far: number, impostors: number): string {
   return `  (only ${impostors} impostor pairs, so no impostor is accepted: this is TAR at FAR 0, not ${far})`;
 }
 
+function quantizerList(value: unknown): QuantizerMethod[] | undefined {
+  if (value === undefined) return undefined;
+  const names = String(value).split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(QUANTIZER_METHODS as readonly string[]).includes(name)) {
+      throw usageError(`--quantizers expects names from ${QUANTIZER_METHODS.join(', ')}, received "${name}"`);
+    }
+  }
+  return names as QuantizerMethod[];
+}
+
 async function evaluate(positionals: string[], values: Values): Promise<number> {
   const [protocol, dir] = positionals;
   if (protocol !== 'lfw') throw usageError(`Unknown eval protocol "${protocol ?? ''}"; use "lfw" or "identify"`);
@@ -168,6 +182,7 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
   try {
     const bits = list(values, 'bits') ?? [];
     if (bits.some((b) => !Number.isInteger(b) || b < 1)) throw usageError(`--bits expects positive integers, received "${values.bits}"`);
+    const quantizers = quantizerList(values.quantizers);
     const pairs = readPairs(dir);
     const embedded = await embedLfwImages(fb, pairs, { concurrency, progress: true });
     const report = scoreLfw(pairs, embedded, cosineSimilarity);
@@ -183,10 +198,10 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
     console.log(`threshold    ${report.threshold.toFixed(4)} (mean of the per-fold thresholds)`);
     let scorers: ScorerReport[] | undefined;
     if (bits.length || values.head || values.report) {
-      scorers = evaluateScorers(pairs, embedded, { bits, head: Boolean(values.head || values.report) });
-      console.log('scorer        accuracy %        TAR@1e-2  (FAR)       TAR@1e-3  (FAR)   each fitted on the other folds');
+      scorers = evaluateScorers(pairs, embedded, { bits, quantizers, head: Boolean(values.head || values.report) });
+      console.log('scorer                accuracy %        TAR@1e-2  (FAR)       TAR@1e-3  (FAR)   each fitted on the other folds');
       for (const s of scorers) {
-        console.log(`${s.name.padEnd(13)} ${pct(s.accuracy.mean)} ± ${pct(s.accuracy.std)}    ${pct(s.tar['1e-2'])} (${pct(s.heldOutFar['1e-2'])})    ${pct(s.tar['1e-3'])} (${pct(s.heldOutFar['1e-3'])})`);
+        console.log(`${s.name.padEnd(21)} ${pct(s.accuracy.mean)} ± ${pct(s.accuracy.std)}    ${pct(s.tar['1e-2'])} (${pct(s.heldOutFar['1e-2'])})    ${pct(s.tar['1e-3'])} (${pct(s.heldOutFar['1e-3'])})`);
       }
       if (values.report) console.log(`report       ${writeReport(String(values.report), `LFW, ${fb.modelId}`, scorers)}`);
     }

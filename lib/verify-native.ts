@@ -1,5 +1,5 @@
-// The verification functions of the Node-API addon (native/verify.cpp): the pair-head solver,
-// projected sign codes, seeded orthogonal rotations and a symmetric eigen-solver.
+// The verification functions of the core (native/verify_core.cpp): the pair-head solver,
+// projected sign codes, seeded orthogonal rotations, a symmetric eigen-solver and ITQ.
 
 import { FacebitsError } from './errors';
 import { native } from './native';
@@ -20,6 +20,11 @@ export interface VerifyBinding {
   randomOrthogonal(rows: number, cols: number, seed: number): Float32Array;
   /** Eigen-decomposition of a symmetric n x n matrix; values descend, row k of vectors is the k-th vector. */
   symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array };
+  /**
+   * ITQ: the c x c rotation R minimising |sign(V R^T) - V R^T|^2 over the rows of v, after
+   * `iterations` rounds from `rotation` (not changed); loss is the final value divided by the rows.
+   */
+  iterativeQuantization(v: Float32Array, c: number, rotation: Float32Array, iterations: number): { rotation: Float32Array; loss: number };
 }
 
 /** The addon's verification functions; NATIVE_UNAVAILABLE when the loaded core lacks them. */

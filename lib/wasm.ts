@@ -7,6 +7,7 @@
 // errors from both backends.
 
 import type { NativeBinding, NativeModel, NativeTensor } from './native';
+import type { VerifyBinding } from './verify-native';
 
 // The parts of the WebAssembly JS API used here. tsconfig targets ES2022 without the DOM
 // library, and @types/node 20 does not declare WebAssembly.
@@ -49,6 +50,15 @@ interface CoreExports {
   ): void;
   fb_pack_signs(values: number, count: number, out: number): void;
   fb_hamming_many(query: number, codes: number, bytes: number, count: number, out: number): void;
+  fb_fit_head(
+    a: number, b: number, labels: number, n: number, dim: number, prior: number, lambda: number, maxIterations: number,
+    weights: number, stats: number,
+  ): number;
+  fb_project_signs(x: number, rows: number, dim: number, mean: number, matrix: number, bits: number, offsets: number, out: number): void;
+  fb_project_values(x: number, rows: number, dim: number, mean: number, matrix: number, bits: number, out: number): void;
+  fb_random_orthogonal(rows: number, cols: number, seed: number, out: number): void;
+  fb_symmetric_eigen(a: number, n: number, values: number, vectors: number): void;
+  fb_iterative_quantization(v: number, rows: number, c: number, iterations: number, rotation: number, loss: number): number;
 }
 
 /** Same limits as native/image.h and native/addon.cpp. */
@@ -123,8 +133,8 @@ function checkCodeLength(length: number, name: string): void {
   }
 }
 
-/** Wraps an instantiated core module in the NativeBinding interface. */
-export function bindCore(instance: WebAssembly.Instance): NativeBinding {
+/** Wraps an instantiated core module in the NativeBinding and VerifyBinding interfaces. */
+export function bindCore(instance: WebAssembly.Instance): NativeBinding & VerifyBinding {
   const core = instance.exports as unknown as CoreExports;
   core._initialize();
 
@@ -344,9 +354,112 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
     }
   }
 
+  // Copies each input in, allocates the outputs, runs `call` on the pointers and frees all.
+  function withMemory<T>(inputs: ArrayBufferView[], outputBytes: number[], call: (inputs: number[], outputs: number[]) => T): T {
+    const pointers: number[] = [];
+    try {
+      for (const input of inputs) pointers.push(copyIn(input));
+      for (const size of outputBytes) pointers.push(alloc(size));
+      return call(pointers.slice(0, inputs.length), pointers.slice(inputs.length));
+    } finally {
+      for (const pointer of pointers) core.free(pointer);
+    }
+  }
+
+  const f32 = (pointer: number, length: number): Float32Array => new Float32Array(core.memory.buffer, pointer, length).slice();
+  const f64 = (pointer: number, length: number): Float64Array => new Float64Array(core.memory.buffer, pointer, length).slice();
+
+  function projectionArgs(x: unknown, dim: unknown, mean: unknown, matrix: unknown, bits: unknown) {
+    const args = {
+      x: typedArrayArg(x, Float32Array, 'Float32Array', 'x'),
+      dim: integerArg(dim, 'dim', 1, 1 << 16),
+      mean: typedArrayArg(mean, Float32Array, 'Float32Array', 'mean'),
+      matrix: typedArrayArg(matrix, Float32Array, 'Float32Array', 'matrix'),
+      bits: integerArg(bits, 'bits', 1, 1 << 16),
+    };
+    if (args.x.length % args.dim !== 0) throw invalidArgument('x must hold a whole number of dim-value rows');
+    if (args.mean.length !== args.dim) throw invalidArgument('mean must hold dim values');
+    if (args.matrix.length !== args.bits * args.dim) throw invalidArgument('matrix must hold bits x dim values');
+    return { ...args, rows: args.x.length / args.dim };
+  }
+
+  const verify: VerifyBinding = {
+    fitHead(a, b, labels, dim, prior, lambda, maxIterations) {
+      typedArrayArg(a, Float32Array, 'Float32Array', 'a');
+      typedArrayArg(b, Float32Array, 'Float32Array', 'b');
+      typedArrayArg(labels, Uint8Array, 'Uint8Array', 'labels');
+      const d = integerArg(dim, 'dim', 1, 1 << 16);
+      typedArrayArg(prior, Float64Array, 'Float64Array', 'prior');
+      if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw invalidArgument('Expected a finite number >= 0 for lambda');
+      const iterations = integerArg(maxIterations, 'maxIterations', 1, 100000);
+      const n = labels.length;
+      if (n === 0 || a.length !== n * d || b.length !== n * d) throw invalidArgument('a and b must each hold labels.length x dim values');
+      if (prior.length !== 2 * d + 1) throw invalidArgument('prior must hold 2 x dim + 1 values');
+      return withMemory([a, b, labels, prior], [(2 * d + 1) * 8, 3 * 8], ([pa, pb, pl, pp], [pw, ps]) => {
+        if (core.fb_fit_head(pa, pb, pl, n, d, pp, lambda, iterations, pw, ps) === 0) throw invalidArgument(lastError());
+        const stats = f64(ps, 3);
+        return { weights: f64(pw, 2 * d + 1), iterations: stats[0], loss: stats[1], gradientNorm: stats[2] };
+      });
+    },
+
+    projectSigns(x, dim, mean, matrix, bits, offsets) {
+      const p = projectionArgs(x, dim, mean, matrix, bits);
+      const o = typedArrayArg(offsets, Float32Array, 'Float32Array', 'offsets');
+      if (o.length !== p.bits) throw invalidArgument('offsets must hold bits values');
+      const outBytes = p.rows * Math.ceil(p.bits / 64) * 8;
+      return withMemory([p.x, p.mean, p.matrix, o], [outBytes], ([px, pm, pw, po], [out]) => {
+        core.fb_project_signs(px, p.rows, p.dim, pm, pw, p.bits, po, out);
+        return bytes().slice(out, out + outBytes);
+      });
+    },
+
+    projectValues(x, dim, mean, matrix, bits) {
+      const p = projectionArgs(x, dim, mean, matrix, bits);
+      return withMemory([p.x, p.mean, p.matrix], [p.rows * p.bits * 4], ([px, pm, pw], [out]) => {
+        core.fb_project_values(px, p.rows, p.dim, pm, pw, p.bits, out);
+        return f32(out, p.rows * p.bits);
+      });
+    },
+
+    randomOrthogonal(rows, cols, seed) {
+      const r = integerArg(rows, 'rows', 1, 1 << 16);
+      const c = integerArg(cols, 'cols', 1, 1 << 16);
+      const s = integerArg(seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+      return withMemory([], [r * c * 4], (_, [out]) => {
+        core.fb_random_orthogonal(r, c, s, out);
+        return f32(out, r * c);
+      });
+    },
+
+    symmetricEigen(a, n) {
+      typedArrayArg(a, Float64Array, 'Float64Array', 'a');
+      const size = integerArg(n, 'n', 1, 4096);
+      if (a.length !== size * size) throw invalidArgument('a must hold n x n values');
+      if (!a.every(Number.isFinite)) throw invalidArgument('a must be finite');
+      return withMemory([a], [size * 8, size * size * 8], ([pa], [pv, pe]) => {
+        core.fb_symmetric_eigen(pa, size, pv, pe);
+        return { values: f64(pv, size), vectors: f64(pe, size * size) };
+      });
+    },
+
+    iterativeQuantization(v, c, rotation, iterations) {
+      typedArrayArg(v, Float32Array, 'Float32Array', 'v');
+      const size = integerArg(c, 'c', 1, 4096);
+      typedArrayArg(rotation, Float32Array, 'Float32Array', 'rotation');
+      const rounds = integerArg(iterations, 'iterations', 0, 10000);
+      if (v.length % size !== 0) throw invalidArgument('v must hold a whole number of c-value rows');
+      if (rotation.length !== size * size) throw invalidArgument('rotation must hold c x c values');
+      return withMemory([v, rotation], [8], ([pv, pr], [pl]) => {
+        if (core.fb_iterative_quantization(pv, v.length / size, size, rounds, pr, pl) === 0) throw invalidArgument(lastError());
+        return { rotation: f32(pr, size * size), loss: f64(pl, 1)[0] };
+      });
+    },
+  };
+
   const supportedIsas = (): string[] => text(core.fb_supported_isas()).split(',');
 
   return {
+    ...verify,
     backend: 'wasm',
     Model: WasmModel,
     isa: () => text(core.fb_isa()),
@@ -460,7 +573,7 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding {
 }
 
 /** Compiles and instantiates the core synchronously (Node, workers; browsers reject this on the main thread). */
-export function instantiateCoreSync(wasmBytes: Uint8Array): NativeBinding {
+export function instantiateCoreSync(wasmBytes: Uint8Array): NativeBinding & VerifyBinding {
   let instance: WebAssembly.Instance | undefined;
   const imports = coreImports(() => instance?.exports.memory as WebAssembly.Memory | undefined);
   instance = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes), imports);
@@ -468,7 +581,7 @@ export function instantiateCoreSync(wasmBytes: Uint8Array): NativeBinding {
 }
 
 /** Compiles and instantiates the core without blocking; use this in browsers. */
-export async function instantiateCore(wasmBytes: Uint8Array | ArrayBuffer): Promise<NativeBinding> {
+export async function instantiateCore(wasmBytes: Uint8Array | ArrayBuffer): Promise<NativeBinding & VerifyBinding> {
   let instance: WebAssembly.Instance | undefined;
   const imports = coreImports(() => instance?.exports.memory as WebAssembly.Memory | undefined);
   instance = (await WebAssembly.instantiate(wasmBytes, imports)).instance;

@@ -141,11 +141,10 @@ test('LFW: calibration, templates and all scorers against cosine', async () => {
   const loss = (name: string): number => cosine.accuracy.mean - reports.find((r) => r.name === name)!.accuracy.mean;
   assert.ok(cosine.heldOutFar['1e-2'] <= 2e-2, `held-out FAR ${cosine.heldOutFar['1e-2']} above 2x the target`);
   assert.ok(cosine.heldOutFar['1e-2'] >= 0.5e-2, `held-out FAR ${cosine.heldOutFar['1e-2']} below half the target`);
-  assert.ok(loss('hamming-1024') <= 0.0015 + 1e-6, `1024-bit loss ${pct(loss('hamming-1024'))}`);
-  // NOTE: the aim is 0.3 points at 512 bits and 0.8 at 256 bits, but the measured losses are
-  // 0.35 and 0.87 (docs/ACCURACY.md). These bounds only guard against regressions.
-  assert.ok(loss('hamming-512') <= 0.0045 + 1e-9, `512-bit loss ${pct(loss('hamming-512'))}`);
-  assert.ok(loss('hamming-256') <= 0.011 + 1e-9, `256-bit loss ${pct(loss('hamming-256'))}`);
+  // The codes come from the labelled quantiser fitted on each fold's training images.
+  assert.ok(loss('hamming-1024') <= 0.0015 + 1e-9, `1024-bit loss ${pct(loss('hamming-1024'))}`);
+  assert.ok(loss('hamming-512') <= 0.003 + 1e-9, `512-bit loss ${pct(loss('hamming-512'))}`);
+  assert.ok(loss('hamming-256') <= 0.008 + 1e-9, `256-bit loss ${pct(loss('hamming-256'))}`);
   assert.ok(loss('head') <= 0.001 + 1e-9, `head loss ${pct(loss('head'))}`);
 });
 

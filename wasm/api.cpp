@@ -7,8 +7,10 @@
 
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "../native/cpu.h"
 #include "../native/executor.h"
 #include "../native/image.h"
+#include "../native/verify_core.h"
 
 using facebits::Model;
 using facebits::TensorOutput;
@@ -131,6 +134,60 @@ EMSCRIPTEN_KEEPALIVE void fb_hamming_many(const uint8_t* query, const uint8_t* c
   for (uint32_t i = 0; i < count; ++i) {
     out[i] = static_cast<uint32_t>(facebits::binary::hammingSerial(query, codes + size_t(i) * bytes, bytes));
   }
+}
+
+// The verification core. Arguments are checked by lib/wasm.ts; fb_fit_head and
+// fb_iterative_quantization return 0 and leave the message for fb_last_error() on failure.
+
+// Writes 2 x dim + 1 weights, then iterations, loss and gradient norm into stats (3 values).
+EMSCRIPTEN_KEEPALIVE int32_t fb_fit_head(const float* a, const float* b, const uint8_t* labels, uint32_t n, uint32_t dim,
+                                         const double* prior, double lambda, int32_t maxIterations, double* weights,
+                                         double* stats) {
+  try {
+    facebits::verify::HeadFit fit = facebits::verify::fitHead(a, b, labels, n, dim, prior, lambda, maxIterations);
+    std::copy(fit.weights.begin(), fit.weights.end(), weights);
+    stats[0] = fit.iterations;
+    stats[1] = fit.loss;
+    stats[2] = fit.gradientNorm;
+    return 1;
+  } catch (const std::invalid_argument& error) {
+    fail(2, error.what());
+  } catch (const std::bad_alloc&) {
+    fail(2, "Out of memory while fitting the head");
+  }
+  return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE void fb_project_signs(const float* x, uint32_t rows, uint32_t dim, const float* mean,
+                                           const float* matrix, uint32_t bits, const float* offsets, uint8_t* out) {
+  facebits::verify::projectSigns(x, rows, dim, mean, matrix, bits, offsets, out);
+}
+
+EMSCRIPTEN_KEEPALIVE void fb_project_values(const float* x, uint32_t rows, uint32_t dim, const float* mean,
+                                            const float* matrix, uint32_t bits, float* out) {
+  facebits::verify::projectValues(x, rows, dim, mean, matrix, bits, out);
+}
+
+EMSCRIPTEN_KEEPALIVE void fb_random_orthogonal(uint32_t rows, uint32_t cols, double seed, float* out) {
+  facebits::verify::randomOrthogonal(rows, cols, static_cast<uint64_t>(seed), out);
+}
+
+EMSCRIPTEN_KEEPALIVE void fb_symmetric_eigen(const double* a, uint32_t n, double* values, double* vectors) {
+  facebits::verify::symmetricEigen(a, n, values, vectors);
+}
+
+// rotation holds the starting rotation and receives the result; loss receives one value.
+EMSCRIPTEN_KEEPALIVE int32_t fb_iterative_quantization(const float* v, uint32_t rows, uint32_t c, int32_t iterations,
+                                                       float* rotation, double* loss) {
+  try {
+    *loss = facebits::verify::iterativeQuantization(v, rows, c, iterations, rotation);
+    return 1;
+  } catch (const std::invalid_argument& error) {
+    fail(2, error.what());
+  } catch (const std::bad_alloc&) {
+    fail(2, "Out of memory during iterative quantisation");
+  }
+  return 0;
 }
 
 }  // extern "C"
