@@ -106,6 +106,7 @@ export async function load(options: BrowserLoadOptions = {}): Promise<Facebits> 
     threshold: DEFAULT_THRESHOLDS['fr-feature'],
     maxPixels: DEFAULT_MAX_PIXELS,
     modelId: embedder.header.id,
+    multipleFaces: 'most-likely',
   });
 }
 

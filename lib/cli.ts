@@ -31,6 +31,8 @@ Options:
   --landmarks NAME           "face-api-68" or "none" (default: face-api-68 for BlazeFace)
   --landmark-expand N        landmark crop side relative to the detector box (default 1.0)
   --no-flip                  embed only the aligned face, not also its mirror image
+  --single-face              fail (MULTIPLE_FACES) on a photo with several faces instead of
+                             using the most likely subject
   --embedder NAME|PATH       "fr-feature" (default) or an ONNX / TF.js / .fbm embedder
   --embedder-channels RGB|BGR
   --embedder-mean A,B,C      per-channel mean subtracted from 0..255 pixels
@@ -57,6 +59,7 @@ export const OPTIONS = {
   landmarks: { type: 'string' },
   'landmark-expand': { type: 'string' },
   'no-flip': { type: 'boolean' },
+  'single-face': { type: 'boolean' },
   embedder: { type: 'string' },
   'embedder-channels': { type: 'string' },
   'embedder-mean': { type: 'string' },
@@ -109,6 +112,7 @@ export function loadOptionsFrom(values: Values): LoadOptions {
     landmarks: values.landmarks as LoadOptions['landmarks'],
     landmarkExpand: number(values, 'landmark-expand'),
     flip: values['no-flip'] ? false : undefined,
+    multipleFaces: values['single-face'] ? 'error' : undefined,
     maxPixels: number(values, 'max-pixels'),
   };
 
@@ -141,8 +145,13 @@ async function verify(positionals: string[], values: Values): Promise<number> {
     const a = await fb.embed(positionals[0]);
     const b = await fb.embed(positionals[1]);
     const result = fb.compare(a, b);
+    for (const [file, face] of [[positionals[0], a], [positionals[1], b]] as const) {
+      if (face.faceCount > 1) {
+        console.error(`facebits: ${file} has ${face.faceCount} faces; compared the most likely subject (--single-face makes this an error)`);
+      }
+    }
     if (values.json) {
-      console.log(JSON.stringify({ ...result, modelId: fb.modelId, isa: fb.isa }));
+      console.log(JSON.stringify({ ...result, faces: [a.faceCount, b.faceCount], modelId: fb.modelId, isa: fb.isa }));
     } else {
       console.log(`${result.same ? 'same person' : 'different people'}`);
       console.log(`cosine ${result.cosine.toFixed(4)} (threshold ${result.threshold.toFixed(4)})`);

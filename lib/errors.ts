@@ -4,6 +4,7 @@ export type FacebitsErrorCode =
   | 'INVALID_ARGUMENT'
   | 'INVALID_IMAGE'
   | 'NO_FACE'
+  | 'MULTIPLE_FACES'
   | 'INVALID_MODEL'
   | 'UNSUPPORTED_OP'
   | 'NATIVE_UNAVAILABLE'

@@ -23,6 +23,8 @@ export interface FaceEmbedding {
   /** The 68 iBUG points when the landmark step ran. */
   landmarks68?: Point[];
   score: number;
+  /** How many faces the detector found in the image, this one included. */
+  faceCount: number;
 }
 
 export interface FacebitsParts {
@@ -32,6 +34,8 @@ export interface FacebitsParts {
   threshold: number;
   maxPixels: number;
   modelId: string;
+  /** The embed() policy for an image of several faces: embed the most likely subject, or throw. */
+  multipleFaces: 'most-likely' | 'error';
 }
 
 export class Facebits {
@@ -84,7 +88,8 @@ export class Facebits {
     const rgb = await readImage(image, this.parts.maxPixels);
     const faces = await this.parts.detector.detect(rgb);
     if (faces.length === 0) throw noFace(image);
-    return this.embedFace(rgb, faces[0]);
+    if (faces.length > 1 && this.parts.multipleFaces === 'error') throw multipleFaces(image, faces.length);
+    return this.embedFace(rgb, faces[0], faces.length);
   }
 
   /** Embeds every detected face, most likely subject first. */
@@ -92,10 +97,10 @@ export class Facebits {
     this.check();
     const rgb = await readImage(image, this.parts.maxPixels);
     const faces = await this.parts.detector.detect(rgb);
-    return Promise.all(faces.map((face) => this.embedFace(rgb, face)));
+    return Promise.all(faces.map((face) => this.embedFace(rgb, face, faces.length)));
   }
 
-  private async embedFace(rgb: RgbImage, face: Face): Promise<FaceEmbedding> {
+  private async embedFace(rgb: RgbImage, face: Face, faceCount: number): Promise<FaceEmbedding> {
     let landmarks = face.landmarks;
     let landmarks68: Point[] | undefined;
     if (this.parts.refiner) {
@@ -105,7 +110,7 @@ export class Facebits {
     }
     const embedding = await this.parts.embedder.embed(rgb, landmarks);
     const code = this.quantizer ? encode(this.quantizer, embedding) : this.parts.embedder.model.binding.packSigns(embedding);
-    return { embedding, code, box: face.box, landmarks, landmarks68, score: face.score };
+    return { embedding, code, box: face.box, landmarks, landmarks68, score: face.score, faceCount };
   }
 
   /** Compares two embeddings (or results of embed()). */
@@ -187,6 +192,14 @@ function toEmbedding(value: FaceEmbedding | Float32Array, name: string): Float32
   if (value instanceof Float32Array) return value;
   if (value && typeof value === 'object' && value.embedding instanceof Float32Array) return value.embedding;
   throw invalidParameter(name, 'a Float32Array embedding or the result of embed()', value);
+}
+
+function multipleFaces(image: ImageInput, count: number): FacebitsError {
+  const what = typeof image === 'string' ? `file ${image}` : 'the image';
+  return new FacebitsError(
+    'MULTIPLE_FACES',
+    `Found ${count} faces in ${what}, and load() was given multipleFaces: 'error'; crop the photo to one face, or call embedAll() to embed each face`,
+  );
 }
 
 function noFace(image: ImageInput): FacebitsError {

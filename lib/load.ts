@@ -53,10 +53,17 @@ export interface LoadOptions {
    * FACEBITS_BACKEND environment variable, else the addon when it loads, else 'wasm'.
    */
   backend?: Backend;
+  /**
+   * The embed() policy when the detector finds several faces: 'most-likely' (default) embeds
+   * the largest, most central, highest-scoring face and reports the count in `faceCount`;
+   * 'error' throws MULTIPLE_FACES, as an unlock check that must not match a bystander wants.
+   */
+  multipleFaces?: 'most-likely' | 'error';
 }
 
 const LOAD_OPTION_KEYS = [
   'detector', 'landmarks', 'landmarkExpand', 'embedder', 'flip', 'threshold', 'minScore', 'maxPixels', 'modelDir', 'backend',
+  'multipleFaces',
 ];
 
 /** Generic cosine threshold for user models without one; ArcFace-style models sit near it. */
@@ -127,6 +134,10 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
     ? new LandmarkRefiner(loadBuiltIn('face-api-68' as BuiltInName, options.modelDir, core), landmarkExpand)
     : undefined;
   const embedder = loadEmbedder(options.embedder, options.modelDir, core);
+  const multipleFaces = options.multipleFaces ?? 'most-likely';
+  if (multipleFaces !== 'most-likely' && multipleFaces !== 'error') {
+    throw invalidParameter('multipleFaces', '"most-likely" or "error"', options.multipleFaces);
+  }
   const flip = options.flip ?? true;
   if (typeof flip !== 'boolean') throw invalidParameter('flip', 'a boolean', options.flip);
 
@@ -137,5 +148,6 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
     threshold: options.threshold ?? embedder.threshold,
     maxPixels,
     modelId: embedder.model.header.id,
+    multipleFaces,
   });
 }

@@ -77,6 +77,32 @@ api('embed raises NO_FACE for an image without a face', async ({ fb }) => {
   await rejectsWith(fb!.embed({ data, width, height, channels: 3 }), 'NO_FACE', /No face found/);
 });
 
+api('embed counts faces and can reject several', async ({ fb }) => {
+  if (!sharedPath('faces/lfw', 'two faces side by side')) return;
+  const left = await sharp(lfwImage('Colin_Powell', 40)).raw().toBuffer();
+  const right = await sharp(lfwImage('George_W_Bush', 7)).raw().toBuffer();
+  const pair = await sharp({ create: { width: 500, height: 250, channels: 3, background: '#000000' } })
+    .composite([
+      { input: left, raw: { width: 250, height: 250, channels: 3 }, left: 0, top: 0 },
+      { input: right, raw: { width: 250, height: 250, channels: 3 }, left: 250, top: 0 },
+    ])
+    .png()
+    .toBuffer();
+
+  const subject = await fb!.embed(pair);
+  assert.is(subject.faceCount, 2);
+  assert.is((await fb!.embed(lfwImage('Colin_Powell', 40))).faceCount, 1);
+
+  const strict = await load({ multipleFaces: 'error' });
+  try {
+    await rejectsWith(strict.embed(pair), 'MULTIPLE_FACES', /Found 2 faces in the image/);
+    assert.is((await strict.embed(lfwImage('Colin_Powell', 40))).faceCount, 1);
+  } finally {
+    strict.dispose();
+  }
+  await rejectsWith(load({ multipleFaces: 'first' as never }), 'INVALID_ARGUMENT', /multipleFaces/);
+});
+
 api('embed raises typed errors for broken input', async ({ fb }) => {
   const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } }).jpeg().toBuffer();
   await rejectsWith(fb!.embed(jpeg.subarray(0, 100)), 'INVALID_IMAGE');

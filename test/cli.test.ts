@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -53,6 +54,28 @@ test('verify exits 2 with the message on stderr', () => {
   const range = facebits('verify', 'a.jpg', 'b.jpg', '--min-score', '3');
   assert.is(range.status, 2);
   assert.match(range.stderr, /INVALID_ARGUMENT: Expected a number between 0 and 1 for --min-score but received 3/);
+});
+
+test('verify notes a photo with several faces, and --single-face rejects it', async () => {
+  if (!sharedPath('faces/lfw', 'verify two faces')) return;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-cli-')), 'two.png');
+  await sharp({ create: { width: 500, height: 250, channels: 3, background: '#000000' } })
+    .composite([
+      { input: lfwImage('Colin_Powell', 40), left: 0, top: 0 },
+      { input: lfwImage('George_W_Bush', 7), left: 250, top: 0 },
+    ])
+    .png()
+    .toFile(file);
+
+  const noted = facebits('verify', lfwImage('Colin_Powell', 71), file, '--json');
+  assert.ok(noted.status === 0 || noted.status === 1, noted.stderr);
+  assert.match(noted.stderr, /two\.png has 2 faces; compared the most likely subject/);
+  assert.equal(JSON.parse(noted.stdout).faces, [1, 2]);
+
+  const strict = facebits('verify', lfwImage('Colin_Powell', 71), file, '--single-face');
+  fs.rmSync(path.dirname(file), { recursive: true });
+  assert.is(strict.status, 2);
+  assert.match(strict.stderr, /MULTIPLE_FACES: Found 2 faces in file .*two\.png/);
 });
 
 test('--version prints the package version', () => {
