@@ -76,7 +76,7 @@ function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, 
 export function loadBuiltIn(name: BuiltInName, dir = DEFAULT_MODEL_DIR, core: NativeBinding = native()): LoadedModel {
   const file = path.join(dir, BUILT_IN[name]);
   if (!fs.existsSync(file)) {
-    throw invalidModel(file, `the built-in model "${name}" is missing; run "npm run build:models" to convert it from its npm package`);
+    throw invalidModel(file, `the built-in model "${name}" is missing; reinstall facebits, or run "npm run build:models" in a facebits checkout to convert it from its npm package`);
   }
   const { header, plan } = readModelFile(file);
   return compile(header, plan.words, plan.weights, file, core);

@@ -93,7 +93,7 @@ function loadAddon(): NativeBinding {
   }
   throw new FacebitsError(
     'NATIVE_UNAVAILABLE',
-    `The native addon failed to load (${(addonError as Error).message}). Run "npm run build:native" to build it from source.`,
+    `The native addon failed to load (${(addonError as Error).message}). Build it from source with "npm rebuild facebits" in your project (needs a C++ compiler and Python), or "npm run build:native" in a facebits checkout, or pass { backend: 'wasm' }.`,
     { cause: addonError },
   );
 }
