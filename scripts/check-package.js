@@ -184,6 +184,9 @@ function checkReport(name, report, backend) {
   if (!report.samePair.same) return fail(name, `same-person pair scored cosine ${report.samePair.cosine.toFixed(4)}, below ${report.samePair.threshold}`);
   if (report.differentPair.same) return fail(name, `different-person pair scored cosine ${report.differentPair.cosine.toFixed(4)}, above the threshold`);
   if (Math.abs(report.pathVsRaw - 1) > 1e-4) return fail(name, `embedding from the JPEG path differs from raw pixels (cosine ${report.pathVsRaw})`);
+  const { sameProbability, differentProbability, codeBytes } = report.learned;
+  if (!(sameProbability > differentProbability)) return fail(name, `fitted head scored a same pair ${sameProbability} and a different pair ${differentProbability}`);
+  if (codeBytes !== 32) return fail(name, `fitted 256-bit quantiser gave ${codeBytes}-byte codes`);
   pass(name, `${report.backend}${report.isa ? `/${report.isa}` : ''}, same ${report.samePair.cosine.toFixed(4)}, different ${report.differentPair.cosine.toFixed(4)}, ${report.seconds.toFixed(1)} s`);
 }
 
