@@ -15,7 +15,7 @@ import { Gallery } from './gallery';
 import { load } from './load';
 
 export const GALLERY_USAGE = `Usage:
-  facebits gallery add GALLERY ID IMAGE [options]     enrol the face in IMAGE as ID (creates GALLERY if absent)
+  facebits gallery add GALLERY ID IMAGE... [options]  enrol the face in one or more photos as ID (creates GALLERY if absent)
   facebits gallery remove GALLERY ID [options]        remove ID
   facebits gallery search GALLERY IMAGE [options]     list the enrolled faces that match IMAGE
   facebits gallery info GALLERY [options]             print the model, size and code length
@@ -55,16 +55,17 @@ async function openOrCreate(file: string, modelId: string): Promise<Gallery> {
 }
 
 async function add(args: string[], values: Values): Promise<number> {
-  if (args.length !== 3) throw usageError('gallery add needs a gallery file, an id and an image');
-  const [file, id, image] = args;
+  if (args.length < 3) throw usageError('gallery add needs a gallery file, an id and at least one image');
+  const [file, id, ...images] = args;
   const fb = await load(loadOptionsFrom(values));
   try {
     const gallery = await openOrCreate(file, fb.modelId);
-    const { embedding, code } = await fb.embed(image);
+    // Several photos of one person enrol as one template: the normalised mean embedding.
+    const { embedding, code, count, spread } = await fb.enroll(images);
     gallery.add(id, { embedding, code });
     await gallery.save(file);
-    if (values.json) console.log(JSON.stringify({ added: id, size: gallery.size }));
-    else console.log(`added ${id} to ${file} (${gallery.size} entries)`);
+    if (values.json) console.log(JSON.stringify({ added: id, photos: count, spread, size: gallery.size }));
+    else console.log(`added ${id} to ${file} from ${count} photo${count > 1 ? 's' : ''} (${gallery.size} entries)`);
     return 0;
   } finally {
     fb.dispose();

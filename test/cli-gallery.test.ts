@@ -23,10 +23,14 @@ test('gallery add, search, info and remove', () => {
 
   const added = facebits('gallery', 'add', file, 'colin', lfwImage('Colin_Powell', 40), '--json');
   assert.is(added.status, 0, added.stderr);
-  assert.equal(JSON.parse(added.stdout), { added: 'colin', size: 1 });
-  const second = facebits('gallery', 'add', file, 'george', lfwImage('George_W_Bush', 7));
+  const addedReport = JSON.parse(added.stdout);
+  assert.is(addedReport.added, 'colin');
+  assert.is(addedReport.photos, 1);
+  assert.ok(Math.abs(addedReport.spread) < 1e-6, `spread ${addedReport.spread}`);
+  assert.is(addedReport.size, 1);
+  const second = facebits('gallery', 'add', file, 'george', lfwImage('George_W_Bush', 7), lfwImage('George_W_Bush', 16));
   assert.is(second.status, 0, second.stderr);
-  assert.match(second.stdout, /added george .*2 entries/);
+  assert.match(second.stdout, /added george .* from 2 photos \(2 entries\)/);
 
   const found = facebits('gallery', 'search', file, lfwImage('Colin_Powell', 71), '--json');
   assert.is(found.status, 0, found.stderr);
