@@ -34,7 +34,7 @@ export interface Calibration {
  * alone, or labelled pairs (the genuine ones then give `tar`).
  */
 export function calibrate(scores: number[] | ScoredLabel[], options: CalibrateOptions): Calibration {
-  if (!options || !(options.far > 0 && options.far < 1)) throw invalidParameter('far', 'a number between 0 and 1', options?.far);
+  if (!options || typeof options.far !== 'number' || !(options.far > 0 && options.far < 1)) throw invalidParameter('far', 'a number between 0 and 1', options?.far);
   const direction = options.direction ?? 'higher';
   if (direction !== 'higher' && direction !== 'lower') throw invalidParameter('direction', '"higher" or "lower"', direction);
   if (!Array.isArray(scores) || scores.length === 0) throw invalidParameter('scores', 'a non-empty array of scores or { score, same } pairs', scores);

@@ -53,9 +53,8 @@ export interface CompareWith {
 }
 
 export function compareEmbeddings(a: Float32Array, b: Float32Array, options: CompareWith): Comparison {
-  if (a.length !== b.length || a.length === 0) {
-    throw invalidParameter('b', `an embedding of length ${a.length}, the same as a`, b);
-  }
+  if (a.length === 0) throw invalidParameter('a', 'a non-empty embedding', a);
+  if (a.length !== b.length) throw invalidParameter('b', `an embedding of length ${a.length}, the length of a,`, b);
   if (!Number.isFinite(options.threshold)) throw invalidParameter('threshold', 'a finite number', options.threshold);
 
   const cosine = cosineSimilarity(a, b);

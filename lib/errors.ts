@@ -31,8 +31,22 @@ function describe(value: unknown): string {
   if (value instanceof Uint8Array || value instanceof Float32Array) return `${value.constructor.name}(${value.length})`;
   if (Array.isArray(value)) return `array(${value.length})`;
   if (value === null || value === undefined) return String(value);
+  if (isPlainObject(value)) return describeKeys(Object.keys(value));
   if (typeof value === 'object') return Object.prototype.toString.call(value);
   return String(value);
+}
+
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+// Lists an object's keys, such as "{ path, decoder }", so a message shows what was passed.
+function describeKeys(keys: string[]): string {
+  if (keys.length === 0) return '{}';
+  const shown = keys.slice(0, 6).join(', ');
+  return `{ ${shown}${keys.length > 6 ? ', ...' : ''} }`;
 }
 
 function typeName(value: unknown): string {
@@ -42,12 +56,23 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-/** Builds "Expected <what> for <name> but received <value> of type <type>". */
-export function invalidParameter(name: string, expected: string, value: unknown): FacebitsError {
+/**
+ * Builds "Expected <what> for <name> but received <value> of type <type>", followed by
+ * `fix` when given. The code is INVALID_ARGUMENT unless `code` sets another.
+ */
+export function invalidParameter(
+  name: string, expected: string, value: unknown, options: { fix?: string; code?: FacebitsErrorCode } = {},
+): FacebitsError {
+  const fix = options.fix ? `; ${options.fix}` : '';
   return new FacebitsError(
-    'INVALID_ARGUMENT',
-    `Expected ${expected} for ${name} but received ${describe(value)} of type ${typeName(value)}`,
+    options.code ?? 'INVALID_ARGUMENT',
+    `Expected ${expected} for ${name} but received ${describe(value)} of type ${typeName(value)}${fix}`,
   );
+}
+
+/** Formats a computed number for a message with 3 significant digits, such as 0.000333. */
+export function formatNumber(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(3))) : String(value);
 }
 
 export function invalidModel(file: string, detail: string, cause?: unknown): FacebitsError {

@@ -122,7 +122,13 @@ export class Facebits {
   /** Threshold, calibrated false-accept rate, codes and head for one comparison. */
   private decision(options: CompareOptions): Parameters<typeof compareEmbeddings>[2] {
     if (options === null || typeof options !== 'object') throw invalidParameter('options', 'an object', options);
-    if (options.threshold !== undefined && options.far !== undefined) throw invalidParameter('options', '{ threshold } or { far }, not both', options);
+    if (options.threshold !== undefined && options.far !== undefined) {
+      throw new FacebitsError(
+        'INVALID_ARGUMENT',
+        `Expected either threshold or far in options but received both (threshold ${String(options.threshold)}, far ${String(options.far)}); ` +
+          'they are exclusive, so pass only one of them',
+      );
+    }
     let far: number | undefined;
     let threshold: number;
     if (options.threshold !== undefined) threshold = options.threshold;
@@ -168,7 +174,20 @@ export class Facebits {
     if (template.modelId !== this.modelId) {
       throw new FacebitsError('MODEL_MISMATCH', `The template was made with model ${template.modelId}, but this instance runs ${this.modelId}; enrol again with this model`);
     }
+    // Same model id but another length: a template built by hand, or a model file that
+    // reuses another model's id.
+    if (template.embedding.length !== this.dimension) {
+      throw invalidParameter('template.embedding', `an embedding of length ${this.dimension}, the length of this model's image embeddings,`, template.embedding, {
+        code: 'MODEL_MISMATCH',
+        fix: `the template was made with another model or embedding size, so enrol the person again with model ${this.modelId}`,
+      });
+    }
     const embedding = await this.embeddingOf(probe);
+    if (embedding.length !== this.dimension) {
+      throw invalidParameter('probe', `an embedding of length ${this.dimension}, the length of the template's embedding,`, embedding, {
+        fix: `pass an image or an embedding from model ${this.modelId}`,
+      });
+    }
     return compareEmbeddings(template.embedding, embedding, this.decision(options));
   }
 

@@ -22,6 +22,10 @@
 //   codes       count x code length bytes, back to back
 //   embeddings  count x dimension float32 values, L2-normalised, back to back
 // The file ends right after the embeddings, so any other size is an error.
+//
+// Every format version must keep the magic, the version at offset 8, the model id size at
+// offset 40, the model id at offset 64 and the header CRC-32 at offset 60. A reader then
+// tells a gallery from a newer facebits apart from a damaged one by that checksum.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -131,6 +135,20 @@ function galleryError(code: 'GALLERY_TRUNCATED' | 'GALLERY_CORRUPTED' | 'GALLERY
 }
 
 /**
+ * Describes a gallery path that cannot be read (missing, a folder, no permission) as
+ * INVALID_ARGUMENT naming the path as given and as resolved, with the fix.
+ */
+export function galleryPathError(file: string, cause: NodeJS.ErrnoException): FacebitsError {
+  const resolved = path.resolve(file);
+  const reason =
+    cause.code === 'ENOENT' ? `the file does not exist (no file at ${resolved}); pass the path of a gallery written by Gallery.save()`
+    : cause.code === 'EISDIR' ? `${resolved} is a folder; pass the path of a gallery file in it`
+    : cause.code === 'EACCES' || cause.code === 'EPERM' ? `no permission to read ${resolved}`
+    : cause.message;
+  return new FacebitsError('INVALID_ARGUMENT', `Cannot open gallery ${file}: ${reason}`, { cause });
+}
+
+/**
  * Describes a failure to create the temporary file in terms of `file`, which the caller
  * named, rather than the temporary name. The system error code (ENOENT, EACCES, ...) is kept.
  */
@@ -222,11 +240,13 @@ export async function readGalleryFile(file: string): Promise<GalleryData> {
   try {
     handle = await fs.promises.open(file, 'r');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message;
-    throw new FacebitsError('INVALID_ARGUMENT', `Cannot open gallery ${file}: ${reason}`, { cause: error });
+    throw galleryPathError(file, error as NodeJS.ErrnoException);
   }
   try {
-    const { size } = await handle.stat();
+    const stats = await handle.stat();
+    // On Linux, opening a folder for reading succeeds and only the first read fails, with EISDIR.
+    if (stats.isDirectory()) throw galleryPathError(file, Object.assign(new Error(`EISDIR: ${file} is a directory`), { code: 'EISDIR' }));
+    const { size } = stats;
     return await parseGallery({ size, read: (target, position) => readExactly(handle, target, position) }, file);
   } finally {
     await handle.close();
@@ -243,6 +263,37 @@ export function readGalleryBytes(bytes: Uint8Array, file: string): Promise<Galle
   return parseGallery({ size: bytes.length, read }, file);
 }
 
+// A version field other than 1 is a damaged file unless the header checksum, which every
+// version keeps, matches. Only then is the file taken to be from a newer facebits.
+async function unknownVersion(source: ByteSource, fixed: Uint8Array, version: number, file: string): Promise<FacebitsError> {
+  const view = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
+  const modelIdSize = view.getUint32(40, true);
+  const fits = FIXED_HEADER + modelIdSize <= source.size;
+  const intact = fits && (await modelIdCrc(source, modelIdSize, crc32(fixed.subarray(0, 60)))) === view.getUint32(60, true);
+  if (!intact) {
+    return galleryError('GALLERY_CORRUPTED', file, `the header checksum does not match and the format version field reads ${version}, so the file is corrupted; restore it from a backup`);
+  }
+  if (version < GALLERY_VERSION) {
+    return galleryError('GALLERY_CORRUPTED', file, `format version ${version} was never written by facebits, so the file is corrupted; restore it from a backup`);
+  }
+  return galleryError(
+    'GALLERY_VERSION', file, `it has format version ${version}, written by a newer facebits; this facebits reads version ${GALLERY_VERSION}, so upgrade facebits to open it`,
+  );
+}
+
+// Continues the header CRC-32 over the model id, read in chunks of at most 1 MiB because a
+// damaged size field can name up to 4 GiB.
+async function modelIdCrc(source: ByteSource, modelIdSize: number, crc: number): Promise<number | undefined> {
+  const chunk = new Uint8Array(Math.min(modelIdSize, 1 << 20));
+  for (let done = 0; done < modelIdSize; ) {
+    const part = chunk.subarray(0, Math.min(chunk.length, modelIdSize - done));
+    if ((await source.read(part, FIXED_HEADER + done)) < part.length) return undefined;
+    crc = crc32(part, crc);
+    done += part.length;
+  }
+  return crc;
+}
+
 async function parseGallery(source: ByteSource, file: string): Promise<GalleryData> {
   const { size } = source;
   const fixed = new Uint8Array(FIXED_HEADER);
@@ -254,9 +305,7 @@ async function parseGallery(source: ByteSource, file: string): Promise<GalleryDa
 
   const view = new DataView(fixed.buffer);
   const version = view.getUint32(8, true);
-  if (version !== GALLERY_VERSION) {
-    throw galleryError('GALLERY_VERSION', file, `format version ${version} is not supported; this facebits reads version ${GALLERY_VERSION}`);
-  }
+  if (version !== GALLERY_VERSION) throw await unknownVersion(source, fixed, version, file);
   const headerSize = view.getUint32(12, true);
   const dimension = view.getUint32(16, true);
   const codeBytes = view.getUint32(20, true);

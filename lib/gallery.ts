@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 
 import { FacebitsError, invalidParameter } from './errors';
-import { GalleryData, readGalleryBytes, readGalleryFile, writeGalleryFile } from './gallery-file';
+import { GalleryData, galleryPathError, readGalleryBytes, readGalleryFile, writeGalleryFile } from './gallery-file';
 import { native } from './native';
 import { open as openSealed, SEAL_MAGIC } from './protect';
 
@@ -322,8 +322,7 @@ async function readSealedGallery(file: string, key: Uint8Array): Promise<Gallery
   try {
     blob = await fs.promises.readFile(file);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message;
-    throw new FacebitsError('INVALID_ARGUMENT', `Cannot open gallery ${file}: ${reason}`, { cause: error });
+    throw galleryPathError(file, error as NodeJS.ErrnoException);
   }
   return readGalleryBytes(openSealed(blob, key, { kind: 'gallery' }), file);
 }

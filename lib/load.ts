@@ -73,6 +73,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// Rejects anything but a number from min to max, so a string such as '0.5' is not coerced.
+function checkNumberIn(name: string, value: unknown, min: number, max: number, expected: string): void {
+  if (typeof value !== 'number' || !(value >= min && value <= max)) throw invalidParameter(name, expected, value);
+}
+
 function loadDetector(
   option: LoadOptions['detector'], dir: string | undefined, core: NativeBinding,
 ): { model: LoadedModel; decoder: DetectorDecoder } {
@@ -95,6 +100,7 @@ function loadEmbedder(
   if (!isObject(option) || typeof option.path !== 'string') {
     throw invalidParameter('embedder', '"fr-feature" or { path, channels, mean, std }', option);
   }
+  if (option.threshold !== undefined) checkNumberIn('embedder.threshold', option.threshold, -1, 1, 'a cosine similarity between -1 and 1');
   return { model: loadFromPath(option.path, 'embedder', option, core), threshold: option.threshold ?? UNCALIBRATED_THRESHOLD };
 }
 
@@ -103,27 +109,28 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidParameter('options', 'an object', options);
   }
-  const minScore = options.minScore ?? 0.5;
-  if (!(minScore >= 0 && minScore <= 1)) throw invalidParameter('minScore', 'a number between 0 and 1', options.minScore);
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw invalidParameter('maxPixels', 'a positive integer', options.maxPixels);
   const unknown = Object.keys(options).filter((key) => !LOAD_OPTION_KEYS.includes(key));
   if (unknown.length > 0) {
     throw invalidParameter(`options.${unknown[0]}`, `one of the load() options ${LOAD_OPTION_KEYS.join(', ')}`, unknown[0]);
   }
-  if (options.threshold !== undefined && !(Number.isFinite(options.threshold) && options.threshold >= -1 && options.threshold <= 1)) {
-    throw invalidParameter('threshold', 'a cosine similarity between -1 and 1', options.threshold);
+  const minScore = options.minScore ?? 0.5;
+  checkNumberIn('minScore', minScore, 0, 1, 'a number between 0 and 1');
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw invalidParameter('maxPixels', 'a positive integer', options.maxPixels);
+  if (options.threshold !== undefined) checkNumberIn('threshold', options.threshold, -1, 1, 'a cosine similarity between -1 and 1');
+  const landmarkExpand = options.landmarkExpand ?? 1.0;
+  checkNumberIn('landmarkExpand', landmarkExpand, 0.5, 3, 'a number between 0.5 and 3');
+  const flip = options.flip ?? true;
+  if (typeof flip !== 'boolean') throw invalidParameter('flip', 'a boolean', options.flip);
+  const multipleFaces = options.multipleFaces ?? 'most-likely';
+  if (multipleFaces !== 'most-likely' && multipleFaces !== 'error') {
+    throw invalidParameter('multipleFaces', '"most-likely" or "error"', options.multipleFaces);
   }
 
   if (options.backend !== undefined && options.backend !== 'native' && options.backend !== 'wasm') {
     throw invalidParameter('backend', '"native" or "wasm"', options.backend);
   }
   const core = binding(options.backend ?? backendFromEnvironment());
-
-  const landmarkExpand = options.landmarkExpand ?? 1.0;
-  if (!(landmarkExpand >= 0.5 && landmarkExpand <= 3)) {
-    throw invalidParameter('landmarkExpand', 'a number between 0.5 and 3', options.landmarkExpand);
-  }
 
   const detector = loadDetector(options.detector, options.modelDir, core);
   const landmarks = options.landmarks ?? (detector.decoder === 'blazeface' ? 'face-api-68' : 'none');
@@ -134,12 +141,6 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
     ? new LandmarkRefiner(loadBuiltIn('face-api-68' as BuiltInName, options.modelDir, core), landmarkExpand)
     : undefined;
   const embedder = loadEmbedder(options.embedder, options.modelDir, core);
-  const multipleFaces = options.multipleFaces ?? 'most-likely';
-  if (multipleFaces !== 'most-likely' && multipleFaces !== 'error') {
-    throw invalidParameter('multipleFaces', '"most-likely" or "error"', options.multipleFaces);
-  }
-  const flip = options.flip ?? true;
-  if (typeof flip !== 'boolean') throw invalidParameter('flip', 'a boolean', options.flip);
 
   return new Facebits({
     detector: new FaceDetector(detector.model, { decoder: detector.decoder, minScore, iouThreshold: 0.3 }),

@@ -12,6 +12,9 @@
 //   .   4d mean embedding (float32)
 //   .   *  code, ceil(B / 64) * 8 bytes
 //   end 4  CRC-32 (IEEE) of every byte before it
+//
+// Every format version must keep the magic, the version field at offset 4 and the trailing
+// CRC-32 of every byte before it, so that a reader can tell a newer file from a damaged one.
 
 import { FacebitsError, invalidParameter } from './errors';
 import { codeBytes } from './quantizer';
@@ -109,6 +112,22 @@ function invalid(detail: string): FacebitsError {
   return new FacebitsError('INVALID_TEMPLATE', `Not a valid facebits template: ${detail}`);
 }
 
+// A version field other than 1 is a damaged file unless the trailing checksum, which every
+// version keeps, matches. Only then is the file taken to be from a newer facebits.
+function unknownVersion(bytes: Uint8Array, version: number): FacebitsError {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const body = bytes.subarray(0, bytes.length - 4);
+  const intact = bytes.length >= 14 && crc32(body) === view.getUint32(bytes.length - 4, true);
+  if (!intact) {
+    return invalid(`the checksum does not match and the format version field reads ${version}, so the file is corrupted or truncated; restore it from a backup or enrol again`);
+  }
+  if (version < TEMPLATE_VERSION) return invalid(`format version ${version} was never written by facebits, so the file is corrupted; restore it from a backup or enrol again`);
+  return new FacebitsError(
+    'INVALID_TEMPLATE',
+    `Template format version ${version} was written by a newer facebits; this facebits reads version ${TEMPLATE_VERSION}, so upgrade facebits to read it`,
+  );
+}
+
 /** Reads a template; INVALID_TEMPLATE for foreign, truncated or corrupted bytes. */
 export function parseTemplate(bytes: Uint8Array): Template {
   if (!(bytes instanceof Uint8Array)) throw invalidParameter('bytes', 'a Uint8Array or Buffer', bytes);
@@ -116,9 +135,7 @@ export function parseTemplate(bytes: Uint8Array): Template {
   if (bytes.length < 10) throw invalid(`truncated at ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== TEMPLATE_VERSION) {
-    throw new FacebitsError('INVALID_TEMPLATE', `Template format version ${version} is not supported; this facebits reads version ${TEMPLATE_VERSION}`);
-  }
+  if (version !== TEMPLATE_VERSION) throw unknownVersion(bytes, version);
   // The checksum covers the whole file, so check it once the fixed header says how long it is.
   const idLength = view.getUint16(8, true);
   const fixed = 10 + idLength + 16;

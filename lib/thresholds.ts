@@ -7,7 +7,7 @@
 // run and the held-out check.
 
 import { calibrate } from './calibrate';
-import { FacebitsError, invalidParameter } from './errors';
+import { FacebitsError, formatNumber, invalidParameter } from './errors';
 
 /** The false-accept rate compare() decides at when the caller passes neither `far` nor `threshold`. */
 export const DEFAULT_FAR = 1e-2;
@@ -42,13 +42,20 @@ export const CALIBRATIONS: Record<string, ModelCalibration> = {
 };
 
 function fromTail(tail: number[], impostors: number, far: number, direction: 'higher' | 'lower', what: string): number {
-  if (!(far > 0 && far < 1)) throw invalidParameter('far', 'a number between 0 and 1', far);
+  if (typeof far !== 'number' || !(far > 0 && far < 1)) throw invalidParameter('far', 'a number between 0 and 1', far);
   const allowed = Math.floor(far * impostors);
   if (far < 1 / impostors) {
-    throw new FacebitsError('INVALID_ARGUMENT', `The ${what} calibration rests on ${impostors} impostor pairs, so it covers false-accept rates from ${1 / impostors}; use calibrate() on more pairs of your own for far ${far}`);
+    throw new FacebitsError(
+      'INVALID_ARGUMENT',
+      `The ${what} calibration rests on ${impostors} impostor pairs, so it covers false-accept rates from ${formatNumber(1 / impostors)} (1 in ${impostors}); ` +
+        `use calibrate() on more pairs of your own for far ${String(far)}`,
+    );
   }
   if (allowed >= tail.length) {
-    throw new FacebitsError('INVALID_ARGUMENT', `The ${what} calibration covers false-accept rates up to ${(tail.length - 1) / impostors}; use calibrate() on your own pairs for far ${far}`);
+    throw new FacebitsError(
+      'INVALID_ARGUMENT',
+      `The ${what} calibration covers false-accept rates up to ${formatNumber((tail.length - 1) / impostors)}; use calibrate() on your own pairs for far ${String(far)}`,
+    );
   }
   // The scores below the stored tail only matter beyond it, so a stand-in keeps them rejected.
   const filler = direction === 'higher' ? -Infinity : Infinity;

@@ -138,4 +138,20 @@ api('load rejects invalid options', async () => {
   await rejectsWith(load({ embedder: { path: '/nonexistent/model.onnx' } }), 'INVALID_MODEL', /cannot be read/);
 });
 
+api('load rejects numbers passed as strings', async () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['minScore', { minScore: '0.5' }],
+    ['maxPixels', { maxPixels: '1000' }],
+    ['threshold', { threshold: '0.3' }],
+    ['landmarkExpand', { landmarkExpand: '1' }],
+    ['embedder.threshold', { embedder: { path: 'model.onnx', threshold: '0.3' } }],
+  ];
+  for (const [name, options] of cases) {
+    const error = await rejectsWith(load(options as never), 'INVALID_ARGUMENT');
+    assert.ok(error.message.includes(`for ${name} but received "`), error.message);
+    assert.match(error.message, /of type string$/);
+  }
+  await rejectsWith(load({ flip: 'false' } as never), 'INVALID_ARGUMENT', /for flip but received "false" of type string/);
+});
+
 api.run();

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { Gallery, GalleryTemplate } from '../lib/gallery';
-import { encodeGallery } from '../lib/gallery-file';
+import { crc32, encodeGallery } from '../lib/gallery-file';
 import { native } from '../lib/native';
 import { rejectsWith } from './helpers';
 
@@ -251,10 +251,39 @@ test('open rejects corrupted files', async () => {
   fs.writeFileSync(file, Buffer.concat([whole, Buffer.from([0])]));
   await rejectsWith(Gallery.open(file), 'GALLERY_CORRUPTED', /header describes/);
 
-  const newer = Buffer.from(whole);
-  newer.writeUInt32LE(2, 8);
-  fs.writeFileSync(file, newer);
-  await rejectsWith(Gallery.open(file), 'GALLERY_VERSION', /version 2/);
+  // A newer format version keeps the header checksum valid, while a damaged version field
+  // breaks it.
+  const withVersion = (version: number, resign: boolean): Buffer => {
+    const copy = Buffer.from(whole);
+    copy.writeUInt32LE(version, 8);
+    const modelIdSize = copy.readUInt32LE(40);
+    if (resign) copy.writeUInt32LE(crc32(copy.subarray(64, 64 + modelIdSize), crc32(copy.subarray(0, 60))), 60);
+    return copy;
+  };
+  fs.writeFileSync(file, withVersion(2, true));
+  await rejectsWith(Gallery.open(file), 'GALLERY_VERSION', /format version 2, written by a newer facebits.*upgrade facebits/);
+  fs.writeFileSync(file, withVersion(0, true));
+  await rejectsWith(Gallery.open(file), 'GALLERY_CORRUPTED', /version 0 was never written by facebits/);
+  for (const version of [2, 0x4001, 0x01000001]) {
+    fs.writeFileSync(file, withVersion(version, false));
+    const error = await rejectsWith(Gallery.open(file), 'GALLERY_CORRUPTED', /header checksum does not match.*corrupted/);
+    assert.not.match(error.message, /upgrade/);
+  }
+});
+
+test('open names a missing path and a folder', async () => {
+  const missing = tempFile('missing.fbg');
+  const absent = await rejectsWith(Gallery.open(missing), 'INVALID_ARGUMENT', /the file does not exist/);
+  assert.ok(absent.message.includes(missing), absent.message);
+  assert.match(absent.message, /Gallery\.save\(\)/);
+
+  const folder = path.dirname(missing);
+  for (const options of [{}, { key: new Uint8Array(32) }]) {
+    const error = await rejectsWith(Gallery.open(folder, options), 'INVALID_ARGUMENT', /is a folder; pass the path of a gallery file/);
+    assert.ok(error.message.includes(path.resolve(folder)), error.message);
+    const relative = await rejectsWith(Gallery.open('.', options), 'INVALID_ARGUMENT', /is a folder/);
+    assert.ok(relative.message.includes(process.cwd()), relative.message);
+  }
 });
 
 test.run();

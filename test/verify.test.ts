@@ -12,10 +12,20 @@ import type { Facebits, Template } from '../lib';
 import { native } from '../lib/native';
 import { evaluateScorers } from '../lib/eval/scorers';
 import { crc32 } from '../lib/template';
-import { sharedPath } from './helpers';
+import { rejectsWith, sharedPath } from './helpers';
 import { lfwEmbeddings } from './lfw-cache';
 
 const pct = (v: number): string => `${(v * 100).toFixed(2)} %`;
+
+function message(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, FacebitsError);
+    return (error as FacebitsError).message;
+  }
+  throw new Error('expected an error, but the call succeeded');
+}
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -103,6 +113,15 @@ test('corrupted, truncated and foreign template files raise INVALID_TEMPLATE', a
   future[4] = 2;
   new DataView(future.buffer).setUint32(future.length - 4, crc32(future.subarray(0, future.length - 4)), true);
   assert.is(code(() => parseTemplate(future)), 'INVALID_TEMPLATE', 'future version');
+  const flipped = bytes.slice();
+  flipped[5] ^= 0x40;
+  assert.match(message(() => parseTemplate(flipped)), /checksum does not match.*version field reads 16385.*corrupted/);
+  assert.not.match(message(() => parseTemplate(flipped)), /upgrade/);
+  assert.match(message(() => parseTemplate(future)), /version 2 was written by a newer facebits.*upgrade facebits/);
+  const zero = bytes.slice();
+  zero[4] = 0;
+  new DataView(zero.buffer).setUint32(zero.length - 4, crc32(zero.subarray(0, zero.length - 4)), true);
+  assert.match(message(() => parseTemplate(zero)), /version 0 was never written by facebits/);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'facebits-template-')), 't.fbt');
   fs.writeFileSync(file, bytes);
   assert.equal(Array.from(parseTemplate(fs.readFileSync(file)).embedding), Array.from(back.embedding));
@@ -116,6 +135,32 @@ test('a template from another model raises MODEL_MISMATCH', async () => {
   } catch (error) {
     assert.is((error as FacebitsError).code, 'MODEL_MISMATCH');
   }
+});
+
+test('verify names a template of another embedding size', async () => {
+  const short = { ...sampleTemplate(), embedding: new Float32Array(128) };
+  const error = await rejectsWith(fb!.verify(short, sampleTemplate().embedding), 'MODEL_MISMATCH');
+  assert.match(error.message, new RegExp(`Expected an embedding of length ${fb!.dimension}, .* for template\\.embedding but received Float32Array\\(128\\)`));
+  assert.match(error.message, /another model or embedding size/);
+  assert.not.match(error.message, /for b\b|same as a/);
+
+  const probe = await rejectsWith(fb!.verify(sampleTemplate(), new Float32Array(128)), 'INVALID_ARGUMENT');
+  assert.match(probe.message, /for probe but received Float32Array\(128\)/);
+});
+
+test('compare explains bad threshold and far options', () => {
+  const a = Float32Array.from({ length: fb!.dimension }, (_, i) => Math.sin(i));
+  const both = message(() => fb!.compare(a, a, { threshold: 0.3, far: 1e-2 }));
+  assert.match(both, /received both \(threshold 0\.3, far 0\.01\); they are exclusive, so pass only one/);
+  assert.not.match(both, /object Object/);
+
+  const low = message(() => fb!.compare(a, a, { far: 1e-5 }));
+  assert.match(low, /from 0\.000333 \(1 in 3000\)/);
+  assert.not.match(low, /0\.00033333/);
+  const high = message(() => fb!.compare(a, a, { far: 0.5 }));
+  assert.match(high, /up to 0\.013;/);
+  assert.match(message(() => fb!.compare(a, a, { far: '0.01' as never })), /for far but received "0\.01" of type string/);
+  assert.match(message(() => fb!.compare(a, new Float32Array(3))), /length of a, for b but received Float32Array\(3\)/);
 });
 
 test('compare decides at a calibrated FAR or a given threshold', () => {
