@@ -33,9 +33,14 @@ function isRawImage(value: unknown): value is RawImage {
   return typeof value === 'object' && value !== null && 'data' in value && 'width' in value && 'height' in value;
 }
 
+// Shows a string in quotes with its type, so "10" of type string is not read as the number 10.
+function received(value: unknown): string {
+  return typeof value === 'string' ? `${JSON.stringify(value)} of type string` : `${String(value)} of type ${typeof value}`;
+}
+
 function checkDimensions(width: unknown, height: unknown, maxPixels: number, label: string): void {
-  if (!Number.isInteger(width) || (width as number) < 1) throw invalidImage(`${label} width must be a positive integer, received ${String(width)}`);
-  if (!Number.isInteger(height) || (height as number) < 1) throw invalidImage(`${label} height must be a positive integer, received ${String(height)}`);
+  if (!Number.isInteger(width) || (width as number) < 1) throw invalidImage(`${label} width must be a positive integer, received ${received(width)}`);
+  if (!Number.isInteger(height) || (height as number) < 1) throw invalidImage(`${label} height must be a positive integer, received ${received(height)}`);
   const side = Math.max(width as number, height as number);
   if (side > MAX_IMAGE_SIDE) {
     throw invalidImage(`${label} is ${width}x${height} pixels, and no side may exceed ${MAX_IMAGE_SIDE} pixels; downscale it`);

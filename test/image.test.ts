@@ -50,6 +50,11 @@ test('readImage rejects a 0x0 raw image', async () => {
   await rejects(readImage({ data: new Uint8Array(0), width: 0, height: 0, channels: 3 }), 'INVALID_IMAGE', /width must be a positive integer/);
 });
 
+test('readImage names the type of raw dimensions', async () => {
+  await rejects(readImage({ data: new Uint8Array(300), width: '10' as never, height: 10, channels: 3 }), 'INVALID_IMAGE', /width must be a positive integer, received "10" of type string/);
+  await rejects(readImage({ data: new Uint8Array(300), width: 10, height: 2.5, channels: 3 }), 'INVALID_IMAGE', /height must be a positive integer, received 2\.5 of type number/);
+});
+
 test('readImage rejects a raw buffer of the wrong length', async () => {
   await rejects(readImage({ data: new Uint8Array(10), width: 2, height: 2, channels: 3 }), 'INVALID_IMAGE', /has 10 bytes but 2x2x3 needs 12/);
 });
