@@ -9,11 +9,12 @@ import * as assert from 'uvu/assert';
 import { identify } from '../lib/eval/identify';
 import type { GalleryTemplate } from '../lib/gallery';
 import { native } from '../lib/native';
-import { sharedPath } from './helpers';
+import { FULL_LFW_ON_WASM, sharedPath, skipOnWasm } from './helpers';
 import { lfwEmbeddings } from './lfw-cache';
 
 test('two-stage rank-1 matches exact scan on LFW', async () => {
   if (!sharedPath('faces/lfw/pairs.txt', 'LFW identification')) return;
+  if (skipOnWasm('LFW identification', FULL_LFW_ON_WASM)) return;
   const { embedded, fb } = await lfwEmbeddings();
 
   // Photos per person in file-name order; the first one with a face is enrolled.

@@ -12,7 +12,7 @@ import type { Facebits, Template } from '../lib';
 import { native } from '../lib/native';
 import { evaluateScorers } from '../lib/eval/scorers';
 import { crc32 } from '../lib/template';
-import { rejectsWith, sharedPath } from './helpers';
+import { FULL_LFW_ON_WASM, rejectsWith, sharedPath, skipOnWasm } from './helpers';
 import { lfwEmbeddings } from './lfw-cache';
 
 const pct = (v: number): string => `${(v * 100).toFixed(2)} %`;
@@ -175,6 +175,7 @@ test('compare decides at a calibrated FAR or a given threshold', () => {
 
 test('LFW: calibration, templates and all scorers against cosine', async () => {
   if (!sharedPath('faces/lfw/pairs.txt', 'LFW scorers')) return;
+  if (skipOnWasm('LFW scorers', FULL_LFW_ON_WASM)) return;
   const { pairs, embedded } = await lfwEmbeddings();
   const started = Date.now();
   const reports = evaluateScorers(pairs, embedded, { bits: [256, 512, 1024], head: true });
@@ -195,6 +196,7 @@ test('LFW: calibration, templates and all scorers against cosine', async () => {
 
 test('LFW: a 3-photo template beats single-photo verification', async () => {
   if (!sharedPath('faces/lfw/pairs.txt', 'LFW templates')) return;
+  if (skipOnWasm('LFW templates', FULL_LFW_ON_WASM)) return;
   const { embedded } = await lfwEmbeddings();
   // People with at least 4 embedded images among the pairs' images.
   const byPerson = new Map<string, Float32Array[]>();
