@@ -65,7 +65,7 @@ function wasmModel(file: string, kind: 'embedder' | 'detector'): LoadedModel {
   return loadFromPath(file, kind, {}, binding('wasm'));
 }
 
-async function tfjsPair(tf: any, name: string, file: string, size: number, range: [number, number], target: number): Promise<Pair> {
+async function tfjsPair(tf: any, name: string, file: string, size: number, range: [number, number], target?: number): Promise<Pair> {
   const input = await photo(size, size);
   const [low, high] = range;
   for (let i = 0; i < input.length; i++) input[i] = low + (input[i] / 255) * (high - low);
@@ -153,10 +153,11 @@ async function timePair(pair: Pair, options: Options): Promise<[Timing, Timing]>
 async function pairs(options: Options): Promise<Pair[]> {
   const selected = (name: string) => !options.only || options.only.some((o) => name.toLowerCase().includes(o.toLowerCase()));
   const list: Pair[] = [];
-  const tfjsModels: Array<[string, string, number, [number, number], number]> = [
+  // The 0.5x target applies to the embedders; BlazeFace is timed for reference.
+  const tfjsModels: Array<[string, string, number, [number, number], number | undefined]> = [
     ['mobilefacenet (TF.js), 112x112', 'mobilefacenet.json', 112, [0, 1], 0.5],
     ['mobileface (TF.js), 112x112', 'mobileface.json', 112, [0, 255], 0.5],
-    ['BlazeFace back (TF.js), 256x256', 'blazeface-back.json', 256, [-1, 1], 0.5],
+    ['BlazeFace back (TF.js), 256x256', 'blazeface-back.json', 256, [-1, 1], undefined],
   ];
   const tfjsSelected = tfjsModels.filter(([name]) => selected(name));
   if (tfjsSelected.length) {
