@@ -85,7 +85,7 @@ export function parseQuantizer(bytes: Uint8Array, source = 'The quantiser'): Qua
   const read = (offset: number, length: number): Float32Array => {
     const out = new Float32Array(length);
     for (let i = 0; i < length; i++) out[i] = view.getFloat32(offset + 4 * i, true);
-    if (!out.every(Number.isFinite)) throw invalid(source, 'it holds values that are not finite');
+    if (!out.every(Number.isFinite)) throw invalid(source, 'it contains values that are not finite');
     return out;
   };
   const mean = read(HEADER_BYTES, dim);

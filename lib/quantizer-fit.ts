@@ -45,7 +45,7 @@ export interface FitQuantizerOptions {
   /**
    * Offsets at each bit's median on the fitting set, so every bit splits it in half. Default
    * on for the plain rotation and off once PCA is on, because ITQ fits the rotation to signs
-   * at zero.
+   * at zero. Thermometer bits (bitsPerAxis > 1) set their own offsets and ignore it.
    */
   balance?: boolean;
 }
@@ -255,8 +255,8 @@ function rotate(rotation: Float32Array, bits: number, projection: Float64Array, 
 }
 
 /**
- * Rotates the rows axes with one seeded random rotation; bit b reads axis b % rows at level
- * floor(b / rows), its offset the (level + 1) / (levels + 1) quantile on the fitting set.
+ * Rotates the `rows` axes with one seeded random rotation. Bit b reads axis b % rows at level
+ * floor(b / rows), and its offset is the (level + 1) / (levels + 1) quantile on the fitting set.
  */
 function thermometerQuantizer(
   embeddings: Float32Array[], projection: Float64Array, rows: number, mean: Float64Array, bits: number, seed: number,
@@ -283,7 +283,7 @@ function thermometerQuantizer(
   return { kind: 'fitted', dim, bits, seed, mean: centre, matrix, offsets };
 }
 
-/** The q-quantile of sorted values, interpolating linearly between neighbours. */
+/** Returns the q-quantile of sorted values, interpolating linearly between neighbours. */
 function quantile(sorted: Float32Array, q: number): number {
   const at = q * (sorted.length - 1);
   const low = Math.floor(at);

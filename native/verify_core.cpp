@@ -226,7 +226,7 @@ void tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& d, st
 
 // Diagonalises the tridiagonal (d, e) by implicit symmetric QR steps with the Wilkinson
 // shift, chasing the bulge down with Givens rotations that are also applied to the rows of
-// q. On return d holds the eigenvalues and row k of q the eigenvector of d[k].
+// q. On return d contains the eigenvalues and row k of q the eigenvector of d[k].
 void diagonalizeTridiagonal(std::vector<double>& d, std::vector<double>& e, size_t n, std::vector<double>& q) {
   const double eps = 2.220446049250313e-16;
   size_t hi = n - 1;

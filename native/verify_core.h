@@ -34,9 +34,9 @@ void projectValues(const float* x, size_t rows, size_t dim, const float* mean, c
 void projectSigns(const float* x, size_t rows, size_t dim, const float* mean, const float* matrix, size_t bits,
                   const float* offsets, uint8_t* out);
 
-// out (rows x cols): rows come in blocks of up to cols rows; the rows of one block are
-// orthonormal (Gram-Schmidt of Gaussian rows, twice) and each block is drawn independently
-// from a xoshiro256** generator seeded with `seed`.
+// out (rows x cols): rows come in blocks of up to cols rows. The rows of one block are
+// orthonormal (Gram-Schmidt of Gaussian rows, twice), and the blocks are independent draws
+// from one xoshiro256** generator seeded with `seed`.
 void randomOrthogonal(size_t rows, size_t cols, uint64_t seed, float* out);
 
 // Eigen-decomposition of the symmetric n x n matrix a (row-major, read only): Householder
@@ -47,7 +47,7 @@ void symmetricEigen(const double* a, size_t n, double* values, double* vectors);
 // Iterative quantisation (Gong and Lazebnik, 2011): the orthogonal c x c rotation R that
 // minimises |sign(V R^T) - V R^T|^2 over the rows of v (n x c), by `iterations` rounds of
 // fixing the codes and solving the orthogonal Procrustes problem. rotation (c x c, row-major)
-// holds the starting rotation on input and the result on output. Returns the final
+// is the starting rotation on input and the result on output. Returns the final
 // quantisation loss divided by n.
 double iterativeQuantization(const float* v, size_t n, size_t c, int iterations, float* rotation);
 

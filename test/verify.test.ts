@@ -189,6 +189,8 @@ test('LFW: calibration, templates and all scorers against cosine', async () => {
   assert.ok(cosine.heldOutFar['1e-2'] >= 0.5e-2, `held-out FAR ${cosine.heldOutFar['1e-2']} below half the target`);
   // The codes come from the labelled quantiser fitted on each fold's training images.
   assert.ok(loss('hamming-1024') <= 0.0015 + 1e-9, `1024-bit loss ${pct(loss('hamming-1024'))}`);
+  // NOTE: the 512-bit loss measured 0.25 and 0.27 points with the default rotation seed, 1 or 2
+  // pairs inside this bound, and 0.38 points with seed 2 (docs/ACCURACY.md).
   assert.ok(loss('hamming-512') <= 0.003 + 1e-9, `512-bit loss ${pct(loss('hamming-512'))}`);
   assert.ok(loss('hamming-256') <= 0.008 + 1e-9, `256-bit loss ${pct(loss('hamming-256'))}`);
   assert.ok(loss('head') <= 0.001 + 1e-9, `head loss ${pct(loss('head'))}`);
