@@ -27,13 +27,21 @@ export interface VerifyBinding {
   iterativeQuantization(v: Float32Array, c: number, rotation: Float32Array, iterations: number): { rotation: Float32Array; loss: number };
 }
 
-/** The addon's verification functions; NATIVE_UNAVAILABLE when the loaded core lacks them. */
+const VERIFY_FUNCTIONS = [
+  'fitHead', 'projectSigns', 'projectValues', 'randomOrthogonal', 'symmetricEigen', 'iterativeQuantization',
+] as const;
+
+/**
+ * Returns the core's verification functions, or throws NATIVE_UNAVAILABLE naming the first one
+ * missing, as in an addon built from older sources than the JavaScript.
+ */
 export function verifyNative(): VerifyBinding {
   const binding = native() as unknown as Partial<VerifyBinding> & { backend?: string };
-  if (typeof binding.fitHead !== 'function' || typeof binding.projectSigns !== 'function') {
+  const missing = VERIFY_FUNCTIONS.find((name) => typeof binding[name] !== 'function');
+  if (missing) {
     throw new FacebitsError(
       'NATIVE_UNAVAILABLE',
-      `The ${binding.backend ?? 'loaded'} core has no head or quantiser functions; run "npm run build:native" to build the Node-API addon`,
+      `The ${binding.backend ?? 'loaded'} core has no ${missing}() function, so it was built from older sources than this facebits; reinstall facebits, or rebuild the addon with "npm rebuild facebits" (in a checkout: "npm run build:native")`,
     );
   }
   return binding as VerifyBinding;
