@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "../kernels.h"
+#include "conv2d_avx512.h"
 
 // GCC 12 reports the _mm512_undefined_ps inside _mm512_max_ps as maybe-uninitialized.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -24,60 +25,8 @@ void depthwiseAvx512(const ConvGeometry& g, const float* input, const float* wei
 
 namespace {
 
-// Applies act (not SIGMOID) to every accumulator. Each case is a loop with constant trip
-// counts that the compiler unrolls, so the accumulators stay in registers. SIGMOID is
-// left to the entry points, because a call to expf here would make GCC keep the
-// caller's accumulators on the stack through the whole tap loop.
-template <int PIXELS, int BLOCKS>
-inline void activateAll(__m512 (&acc)[PIXELS][BLOCKS], const ActParams& act, const float* slopes,
-                        __mmask16 lastMask) {
-  const __m512 zero = _mm512_setzero_ps();
-  if (act.kind == 1) {
-    #pragma GCC unroll 8
-    for (int p = 0; p < PIXELS; ++p)
-      #pragma GCC unroll 8
-      for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_max_ps(acc[p][b], zero);
-  } else if (act.kind == 2) {
-    const __m512 lo = _mm512_set1_ps(act.a);
-    const __m512 hi = _mm512_set1_ps(act.b);
-    #pragma GCC unroll 8
-    for (int p = 0; p < PIXELS; ++p)
-      #pragma GCC unroll 8
-      for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_min_ps(_mm512_max_ps(acc[p][b], lo), hi);
-  } else if (act.kind == 3 || act.kind == 4) {
-    __m512 slope[BLOCKS];
-    #pragma GCC unroll 8
-    for (int b = 0; b < BLOCKS; ++b) {
-      const __mmask16 m = b == BLOCKS - 1 ? lastMask : 0xffff;
-      slope[b] = act.kind == 3 ? _mm512_maskz_loadu_ps(m, slopes + 16 * b) : _mm512_set1_ps(act.a);
-    }
-    #pragma GCC unroll 8
-    for (int p = 0; p < PIXELS; ++p) {
-      #pragma GCC unroll 8
-      for (int b = 0; b < BLOCKS; ++b) {
-        const __mmask16 negative = _mm512_cmp_ps_mask(acc[p][b], zero, _CMP_LT_OQ);
-        acc[p][b] = _mm512_mask_mul_ps(acc[p][b], negative, acc[p][b], slope[b]);
-      }
-    }
-  }
-}
+using namespace conv_avx512;
 
-// Applies the logistic sigmoid to count floats in place.
-void sigmoidInPlace(float* data, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) data[i] = 1.0f / (1.0f + expf(-data[i]));
-}
-
-struct Window {
-  int64_t begin, end;
-};
-
-// Kernel taps [begin, end) whose input index origin + tap * dilation lies in [0, size).
-inline Window validTaps(int64_t origin, int64_t taps, int64_t dilation, int64_t size) {
-  Window w{0, taps};
-  while (w.begin < w.end && origin + w.begin * dilation < 0) ++w.begin;
-  while (w.end > w.begin && origin + (w.end - 1) * dilation >= size) --w.end;
-  return w;
-}
 
 // Computes PIXELS (1, 2, 4 or 8) horizontally adjacent output pixels for the channels
 // [ch, ch + 16 * BLOCKS). lastMask selects the valid lanes of the last block.

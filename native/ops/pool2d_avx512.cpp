@@ -10,6 +10,10 @@
 
 #include "../kernels.h"
 
+// GCC 12 reports the undefined merge operand inside its AVX-512 max and min intrinsics as
+// maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace facebits {
 
 void poolAvx512(const PoolGeometry& g, const float* input, float* output);
