@@ -1,5 +1,5 @@
-// Helpers shared by the AVX-512 convolution kernels (conv2d_avx512.cpp, depthwise, and
-// conv2d_direct_avx512.cpp). Include it only from files compiled with -mavx512f.
+// Helpers shared by the AVX-512 depthwise (conv2d_avx512.cpp) and direct
+// (conv2d_direct_avx512.cpp) convolutions. Include it only from files compiled with -mavx512f.
 #pragma once
 
 #include <immintrin.h>
