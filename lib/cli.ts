@@ -23,6 +23,8 @@ Options:
   --json                     print one JSON object (for eval, as the last line)
   --threshold N              cosine similarity at or above which faces match (-1..1); an embedder
                              file without it uses 0.3, which is not calibrated for that model
+  --far N                    verify: decide at the threshold calibrated for this false-accept
+                             rate on LFW (built-in embedder only), instead of the default 1e-2
   --min-score N              minimum detector score, 0..1 (default 0.5)
   --detector NAME|PATH       "blazeface" (default) or an ONNX / TF.js / .fbm detector
   --decoder NAME             output decoding for a detector file: "yunet" or "blazeface"
@@ -51,6 +53,7 @@ Options:
 export const OPTIONS = {
   json: { type: 'boolean' },
   threshold: { type: 'string' },
+  far: { type: 'string' },
   'min-score': { type: 'string' },
   detector: { type: 'string' },
   decoder: { type: 'string' },
@@ -139,12 +142,16 @@ export function loadOptionsFrom(values: Values): LoadOptions {
 
 async function verify(positionals: string[], values: Values): Promise<number> {
   if (positionals.length !== 2) throw usageError('verify needs two images');
+  if (values.far !== undefined && values.threshold !== undefined) {
+    throw usageError('--far and --threshold both set the decision threshold; pass only one of them');
+  }
   const fb = await load(loadOptionsFrom(values));
   try {
     // One after the other, so an error always names the first image that failed.
     const a = await fb.embed(positionals[0]);
     const b = await fb.embed(positionals[1]);
-    const result = fb.compare(a, b);
+    const far = number(values, 'far');
+    const result = fb.compare(a, b, far === undefined ? {} : { far });
     for (const [file, face] of [[positionals[0], a], [positionals[1], b]] as const) {
       if (face.faceCount > 1) {
         console.error(`facebits: ${file} has ${face.faceCount} faces; compared the most likely subject (--single-face makes this an error)`);

@@ -78,6 +78,21 @@ test('verify notes a photo with several faces, and --single-face rejects it', as
   assert.match(strict.stderr, /MULTIPLE_FACES: Found 2 faces in file .*two\.png/);
 });
 
+test('verify --far decides at the calibrated threshold for that FAR', () => {
+  if (!sharedPath('faces/lfw', 'verify --far')) return;
+  const strict = facebits('verify', lfwImage('Colin_Powell', 40), lfwImage('Colin_Powell', 71), '--far', '1e-3', '--json');
+  assert.is(strict.status, 0, strict.stderr);
+  const strictResult = JSON.parse(strict.stdout);
+  assert.is(strictResult.far, 0.001);
+  const loose = JSON.parse(facebits('verify', lfwImage('Colin_Powell', 40), lfwImage('Colin_Powell', 71), '--json').stdout);
+  assert.is(loose.far, 0.01);
+  assert.ok(strictResult.threshold > loose.threshold, `${strictResult.threshold} > ${loose.threshold}`);
+
+  const both = facebits('verify', 'a.jpg', 'b.jpg', '--far', '1e-3', '--threshold', '0.3');
+  assert.is(both.status, 2);
+  assert.match(both.stderr, /INVALID_ARGUMENT: --far and --threshold both set the decision threshold/);
+});
+
 test('--version prints the package version', () => {
   const run = facebits('--version');
   assert.is(run.status, 0, run.stderr);
