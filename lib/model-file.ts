@@ -77,15 +77,20 @@ export function decodeModelFile(bytes: Uint8Array, file: string): ModelFile {
   if (buf.length < 12 + 8 + DIGEST_BYTES || buf.readUInt32LE(0) !== MAGIC) {
     throw invalidModel(file, 'not a facebits model file (bad magic or too short)');
   }
-  const version = buf.readUInt32LE(4);
-  if (version !== VERSION) {
-    throw invalidModel(file, `format version ${version} is not supported; this build reads version ${VERSION}`);
-  }
-
+  // Every format version keeps the SHA-256 of the rest of the file as its last 32 bytes, so
+  // an unknown version with a valid digest comes from a newer facebits, and one with a bad
+  // digest is a damaged file.
   const body = buf.subarray(0, buf.length - DIGEST_BYTES);
-  const digest = createHash('sha256').update(body).digest();
-  if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES))) {
-    throw invalidModel(file, 'checksum mismatch; the file is truncated or corrupted');
+  const digestMatches = createHash('sha256').update(body).digest().equals(buf.subarray(buf.length - DIGEST_BYTES));
+  const version = buf.readUInt32LE(4);
+  if (version !== VERSION && digestMatches && version > VERSION) {
+    throw invalidModel(file, `format version ${version} was written by a newer facebits; this build reads version ${VERSION}, so upgrade facebits`);
+  }
+  if (!digestMatches) {
+    throw invalidModel(file, 'checksum mismatch; the file is truncated or corrupted, so convert or copy it again');
+  }
+  if (version !== VERSION) {
+    throw invalidModel(file, `format version ${version} was never written by facebits, so the file is corrupted; convert or copy it again`);
   }
 
   const headerLength = buf.readUInt32LE(8);

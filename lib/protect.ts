@@ -93,7 +93,7 @@ function parseHeader(blob: Uint8Array, expected: SealedKind | undefined): number
     if (blob[i] !== SEAL_MAGIC.charCodeAt(i)) throw new FacebitsError('SEALED_INVALID', 'The data is not sealed by facebits (wrong magic)');
   }
   if (blob[6] !== SEAL_VERSION) {
-    throw new FacebitsError('SEALED_INVALID', `Sealed format version ${blob[6]} is not supported; this facebits reads version ${SEAL_VERSION}`);
+    throw new FacebitsError('SEALED_INVALID', `Sealed format version ${blob[6]} is unknown to this facebits, which reads version ${SEAL_VERSION}; the file is damaged or was sealed by a newer facebits, so restore it from a copy or upgrade facebits`);
   }
   const kind = blob[7];
   if (kind >= KINDS.length) throw new FacebitsError('SEALED_INVALID', `Sealed content kind ${kind} is unknown`);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -47,6 +49,29 @@ test('model file rejects truncation and foreign bytes', () => {
     assert.is(code(() => decodeModelFile(bytes.subarray(0, length), 'x.fbm')), 'INVALID_MODEL', `length ${length}`);
   }
   assert.is(code(() => decodeModelFile(Buffer.from('{"format":"graph-model"}'), 'x.fbm')), 'INVALID_MODEL');
+});
+
+/** Sets the version field of an encoded file, with or without fixing its digest. */
+function withVersion(version: number, fixDigest: boolean): Buffer {
+  const bytes = Buffer.from(encodeModelFile({ header, plan }));
+  bytes.writeUInt32LE(version, 4);
+  if (fixDigest) createHash('sha256').update(bytes.subarray(0, bytes.length - 32)).digest().copy(bytes, bytes.length - 32);
+  return bytes;
+}
+
+function message(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}
+
+test('model file tells a newer version from a damaged one', () => {
+  assert.match(message(() => decodeModelFile(withVersion(2, true), 'x.fbm')), /version 2 was written by a newer facebits.*upgrade/);
+  assert.match(message(() => decodeModelFile(withVersion(2, false), 'x.fbm')), /checksum mismatch; the file is truncated or corrupted/);
+  assert.match(message(() => decodeModelFile(withVersion(0, true), 'x.fbm')), /version 0 was never written by facebits/);
 });
 
 test.run();
