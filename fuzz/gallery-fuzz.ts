@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { FacebitsError } from '../lib/errors';
 import { Gallery } from '../lib/gallery';
 import { crc32, encodeGallery } from '../lib/gallery-file';
+import { finish, fuzzArguments, saveFinding } from './driver';
 
 const EXPECTED = new Set(['GALLERY_TRUNCATED', 'GALLERY_CORRUPTED', 'GALLERY_VERSION', 'MODEL_MISMATCH']);
 
@@ -128,10 +129,7 @@ export async function fuzzGalleries(seconds: number, seed = 1, maxRounds = Infin
             report.codes[key] = (report.codes[key] ?? 0) + 1;
           }
         } else {
-          const saved = path.join(__dirname, 'out', `gallery-finding-${seed}-${report.rounds}.fbg`);
-          fs.mkdirSync(path.dirname(saved), { recursive: true });
-          fs.writeFileSync(saved, bytes);
-          report.findings.push(`${saved}: ${String((error as Error)?.stack ?? error).split('\n').slice(0, 3).join(' | ')}`);
+          saveFinding(report.findings, 'gallery', '.fbg', seed, report.rounds, bytes, error);
         }
       }
     }
@@ -142,16 +140,8 @@ export async function fuzzGalleries(seconds: number, seed = 1, maxRounds = Infin
 }
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const value = (name: string, fallback: number): number => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : fallback;
-  };
-  const seconds = value('--seconds', 10);
-  const seed = value('--seed', Date.now() % 1e9);
+  const { seconds, seed } = fuzzArguments();
   fuzzGalleries(seconds, seed).then((report) => {
-    console.log(`gallery-fuzz: seed ${seed}, ${report.rounds} rounds in ${seconds} s, ${report.opened} opened, ${JSON.stringify(report.codes)}`);
-    for (const f of report.findings) console.log(`finding: ${f}`);
-    process.exit(report.findings.length ? 1 : 0);
+    finish(`gallery-fuzz: seed ${seed}, ${report.rounds} rounds in ${seconds} s, ${report.opened} opened, ${JSON.stringify(report.codes)}`, report.findings);
   });
 }

@@ -16,6 +16,7 @@ import { FacebitsError } from '../lib/errors';
 import { importOnnx } from '../lib/import/onnx';
 import { decodeModel } from '../lib/import/onnx-schema';
 import { ProtobufError } from '../lib/import/protobuf';
+import { finish, fuzzArguments, saveFinding } from './driver';
 
 const REFERENCE_MODEL = path.join(__dirname, '..', '..', 'shared', 'models', 'yunet', 'yunet_s_320_320.onnx');
 
@@ -157,13 +158,6 @@ export interface OnnxFuzzReport {
   findings: string[];
 }
 
-function saveFinding(report: OnnxFuzzReport, bytes: Uint8Array, seed: number, error: unknown): void {
-  const saved = path.join(__dirname, 'out', `onnx-finding-${seed}-${report.rounds}.onnx`);
-  fs.mkdirSync(path.dirname(saved), { recursive: true });
-  fs.writeFileSync(saved, bytes);
-  report.findings.push(`${saved}: ${String((error as Error)?.stack ?? error).split('\n').slice(0, 3).join(' | ')}`);
-}
-
 /** Runs rounds until `seconds` pass or `maxRounds` are done. */
 export function fuzzOnnx(seconds: number, seed = 1, maxRounds = Infinity): OnnxFuzzReport {
   const bases = baseModels();
@@ -177,7 +171,7 @@ export function fuzzOnnx(seconds: number, seed = 1, maxRounds = Infinity): OnnxF
       decodeModel(bytes);
     } catch (error) {
       if (error instanceof ProtobufError) report.rejected++;
-      else saveFinding(report, bytes, seed, error);
+      else saveFinding(report.findings, 'onnx', '.onnx', seed, report.rounds, bytes, error);
       continue;
     }
     try {
@@ -185,25 +179,18 @@ export function fuzzOnnx(seconds: number, seed = 1, maxRounds = Infinity): OnnxF
       report.imported++;
     } catch (error) {
       if (error instanceof FacebitsError) report.importRejected++;
-      else saveFinding(report, bytes, seed, error);
+      else saveFinding(report.findings, 'onnx', '.onnx', seed, report.rounds, bytes, error);
     }
   }
   return report;
 }
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const value = (name: string, fallback: number): number => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : fallback;
-  };
-  const seconds = value('--seconds', 10);
-  const seed = value('--seed', Date.now() % 1e9);
+  const { seconds, seed } = fuzzArguments();
   const report = fuzzOnnx(seconds, seed);
-  console.log(
+  finish(
     `onnx-fuzz: seed ${seed}, ${report.rounds} rounds in ${seconds} s, ${report.rejected} rejected by the decoder, ` +
       `${report.importRejected} rejected by the importer, ${report.imported} imported`,
+    report.findings,
   );
-  for (const f of report.findings) console.log(`finding: ${f}`);
-  process.exit(report.findings.length ? 1 : 0);
 }

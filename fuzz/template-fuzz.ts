@@ -6,11 +6,10 @@
 // else is a finding, saved under fuzz/out/.
 //   npx tsx fuzz/template-fuzz.ts --seconds 60 [--seed N]
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { FacebitsError } from '../lib/errors';
 import { buildTemplate, crc32, parseTemplate, serializeTemplate } from '../lib/template';
+import { finish, fuzzArguments, saveFinding } from './driver';
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -86,10 +85,7 @@ export function fuzzTemplates(seconds: number, seed = 1, maxRounds = Infinity): 
       if (error instanceof FacebitsError && error.code === ('INVALID_TEMPLATE' as FacebitsError['code'])) {
         report.rejected++;
       } else {
-        const saved = path.join(__dirname, 'out', `template-finding-${seed}-${report.rounds}.fbt`);
-        fs.mkdirSync(path.dirname(saved), { recursive: true });
-        fs.writeFileSync(saved, bytes);
-        report.findings.push(`${saved}: ${String((error as Error)?.stack ?? error).split('\n').slice(0, 3).join(' | ')}`);
+        saveFinding(report.findings, 'template', '.fbt', seed, report.rounds, bytes, error);
       }
     }
   }
@@ -97,15 +93,7 @@ export function fuzzTemplates(seconds: number, seed = 1, maxRounds = Infinity): 
 }
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const value = (name: string, fallback: number): number => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : fallback;
-  };
-  const seconds = value('--seconds', 10);
-  const seed = value('--seed', Date.now() % 1e9);
+  const { seconds, seed } = fuzzArguments();
   const report = fuzzTemplates(seconds, seed);
-  console.log(`template-fuzz: seed ${seed}, ${report.rounds} rounds in ${seconds} s, ${report.parsed} parsed, ${report.rejected} rejected`);
-  for (const f of report.findings) console.log(`finding: ${f}`);
-  process.exit(report.findings.length ? 1 : 0);
+  finish(`template-fuzz: seed ${seed}, ${report.rounds} rounds in ${seconds} s, ${report.parsed} parsed, ${report.rejected} rejected`, report.findings);
 }
