@@ -26,7 +26,7 @@ export interface RgbImage {
 /** Default cap on decoded pixels, the same order as sharp's limitInputPixels. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 
-/** The longest image side the core resizes and warps (kMaxImageSide in native/image.h). */
+/** The maximum image side, in pixels, that the core resizes and warps (kMaxImageSide in native/image.h). */
 export const MAX_IMAGE_SIDE = 16384;
 
 function isRawImage(value: unknown): value is RawImage {

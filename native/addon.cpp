@@ -458,8 +458,8 @@ Napi::Value hammingManyJs(const Napi::CallbackInfo& info) {
 }
 
 // Sums a buffer as 64-bit words (wrapping). Benchmarks time it as the single-core read
-// bandwidth, so it uses the widest loads of the current kernel set with four independent
-// accumulators, as the Hamming scans do; a narrower loop would understate the bandwidth.
+// bandwidth, so it uses the widest loads of the current kernel set and four independent
+// accumulators, as the Hamming scans do. A narrower loop would understate the bandwidth.
 uint64_t readSumSerial(const uint8_t* bytes, size_t words) {
   uint64_t sums[4] = {0, 0, 0, 0};
   size_t i = 0;

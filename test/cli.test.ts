@@ -126,7 +126,7 @@ test('eval lfw prints a JSON report as the last line', () => {
   assert.is(report.noFace, 0);
   assert.ok(report.imagesPerSecond > 0);
   assert.match(run.stdout, /accuracy\s+\d+\.\d\d ± \d+\.\d\d %/);
-  // 4 impostor pairs cannot measure FAR 1e-2 or 1e-3, and the text says so.
+  // 4 impostor pairs cannot measure FAR 1e-2 or 1e-3, and the output notes it.
   assert.match(run.stdout, /TAR@FAR1e-3 .*only 4 impostor pairs/);
   assert.match(run.stderr, /100%/);
 });
