@@ -328,6 +328,8 @@ async function parseGallery(source: ByteSource, file: string): Promise<GalleryDa
     throw galleryError('GALLERY_CORRUPTED', file, 'the header checksum does not match');
   }
   const modelId = Buffer.from(header.subarray(FIXED_HEADER, FIXED_HEADER + modelIdSize)).toString('utf8');
+  // Gallery requires a model id, so an empty one means a damaged file (a fuzzing finding).
+  if (modelId.length === 0) throw galleryError('GALLERY_CORRUPTED', file, 'the model id is empty');
 
   const idsAt = headerSize;
   const codesAt = idsAt + padded(idsSize);

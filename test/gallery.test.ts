@@ -271,6 +271,12 @@ test('open rejects corrupted files', async () => {
   }
 });
 
+test('open rejects an empty model id', async () => {
+  const file = tempFile('empty-model.fbg');
+  fs.writeFileSync(file, bytesOf(encodeGallery({ ...filledGallery(3).snapshot(), modelId: '' })));
+  await rejectsWith(Gallery.open(file), 'GALLERY_CORRUPTED', /the model id is empty/);
+});
+
 test('open names a missing path and a folder', async () => {
   const missing = tempFile('missing.fbg');
   const absent = await rejectsWith(Gallery.open(missing), 'INVALID_ARGUMENT', /the file does not exist/);
