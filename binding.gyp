@@ -1,5 +1,5 @@
 {
-  # The addon links two ISA-specific static libraries, each compiled with its own flags,
+  # The addon links three ISA-specific static libraries, each compiled with its own flags,
   # so everything else stays baseline x86-64 and the kernels are picked at run time
   # (native/cpu.cpp). The *_neon.cpp sources are listed for every target but compile to
   # nothing except on AArch64, where Advanced SIMD is baseline and needs no flags.
@@ -57,7 +57,7 @@
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["facebits_avx2", "facebits_avx512"]
+          "dependencies": ["facebits_avx2", "facebits_avx512", "facebits_amx"]
         }]
       ]
     }
@@ -91,6 +91,13 @@
           ],
           "cflags_cc": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl"]}
+        },
+        {
+          "target_name": "facebits_amx",
+          "type": "static_library",
+          "sources": ["native/ops/gemm_amx.cpp"],
+          "cflags_cc": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mamx-tile", "-mamx-bf16"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mamx-tile", "-mamx-bf16"]}
         }
       ]
     }]

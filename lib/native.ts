@@ -18,6 +18,19 @@ export interface NativeModel {
   runSync(inputs: Float32Array[]): NativeTensor[];
   /** Frees the packed weights once no run is in flight. Later calls reject. */
   dispose(): void;
+  /** Layers that run in bfloat16 on AMX tiles: 0 unless created with precision 'bf16' on an AMX CPU. */
+  bf16Layers(): number;
+}
+
+/**
+ * 'fp32' (default) runs every layer in float32. 'bf16' lets the layers that run as a GEMM
+ * (1x1 and im2col convolutions, fully connected) multiply bfloat16-rounded operands on AMX
+ * tiles, summing in float32, where amxBf16() is true; elsewhere it runs float32.
+ */
+export type Precision = 'fp32' | 'bf16';
+
+export interface ModelOptions {
+  precision?: Precision;
 }
 
 /** 'native' is the Node-API addon, 'wasm' the WebAssembly SIMD128 build (wasm/facebits.wasm). */
@@ -26,7 +39,9 @@ export type Backend = 'native' | 'wasm';
 export interface NativeBinding {
   /** Which build of the core this is. */
   backend: Backend;
-  Model: new (words: Int32Array, weights: Float32Array) => NativeModel;
+  Model: new (words: Int32Array, weights: Float32Array, options?: ModelOptions) => NativeModel;
+  /** Whether models created with precision 'bf16' run on AMX tiles in this process. */
+  amxBf16(): boolean;
   /** The kernel set in use: 'avx512', 'avx2', 'neon', 'simd128' (WebAssembly) or 'scalar'. */
   isa(): string;
   /** The kernel sets this CPU can run, best first. */

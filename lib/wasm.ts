@@ -6,7 +6,7 @@
 // follow native/addon.cpp, so callers see the same INVALID_ARGUMENT and INVALID_MODEL
 // errors from both backends.
 
-import type { NativeBinding, NativeModel, NativeTensor } from './native';
+import type { ModelOptions, NativeBinding, NativeModel, NativeTensor } from './native';
 import type { VerifyBinding } from './verify-native';
 
 // The parts of the WebAssembly JS API used here. tsconfig targets ES2022 without the DOM
@@ -99,6 +99,18 @@ function invalidArgument(message: string): Error {
   return codedError('INVALID_ARGUMENT', message);
 }
 
+// Checks the Model options as the addon does; the precision itself changes nothing here.
+function precisionArg(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    throw invalidArgument(`Expected an options object for options but received ${describe(options)}`);
+  }
+  const precision = (options as ModelOptions).precision;
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'bf16') {
+    throw invalidArgument(`Expected 'fp32' or 'bf16' for options.precision but received ${describe(precision)}`);
+  }
+}
+
 function describe(value: unknown): string {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return `a typed array of length ${(value as Uint8Array).length}`;
   if (typeof value === 'number') return value.toFixed(6);
@@ -182,9 +194,10 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
   class WasmModel implements NativeModel {
     private readonly handle: ModelHandle;
 
-    constructor(words: Int32Array, weights: Float32Array) {
+    constructor(words: Int32Array, weights: Float32Array, options?: ModelOptions) {
       typedArrayArg(words, Int32Array, 'Int32Array', 'words');
       typedArrayArg(weights, Float32Array, 'Float32Array', 'weights');
+      precisionArg(options);
       const wordsPointer = copyIn(words);
       let weightsPointer = 0;
       let pointer = 0;
@@ -222,6 +235,12 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
         }
         return item;
       });
+    }
+
+    /** WebAssembly has no AMX, so bf16 precision runs float32. */
+    bf16Layers(): number {
+      this.live();
+      return 0;
     }
 
     runSync(inputs: Float32Array[]): NativeTensor[] {
@@ -462,6 +481,7 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
     ...verify,
     backend: 'wasm',
     Model: WasmModel,
+    amxBf16: () => false,
     isa: () => text(core.fb_isa()),
     supportedIsas,
     setIsa(name: string): void {

@@ -142,15 +142,18 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Model",
                        {InstanceMethod("run", &ModelWrap::run), InstanceMethod("runSync", &ModelWrap::runSync),
-                        InstanceMethod("dispose", &ModelWrap::dispose)});
+                        InstanceMethod("dispose", &ModelWrap::dispose),
+                        InstanceMethod("bf16Layers", &ModelWrap::bf16Layers)});
   }
 
   explicit ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
     Napi::Env env = info.Env();
     Napi::Int32Array words = typedArrayArg<int32_t>(info, 0, "words", napi_int32_array, "Int32Array");
     Napi::Float32Array weights = typedArrayArg<float>(info, 1, "weights", napi_float32_array, "Float32Array");
+    const Precision precision = precisionArg(info, 2);
     try {
-      model_ = std::make_shared<const Model>(words.Data(), words.ElementLength(), weights.Data(), weights.ElementLength());
+      model_ = std::make_shared<const Model>(words.Data(), words.ElementLength(), weights.Data(), weights.ElementLength(),
+                                             precision);
     } catch (const PlanError& error) {
       throw typedError(env, "INVALID_MODEL", error.what());
     } catch (const std::bad_alloc&) {
@@ -184,6 +187,23 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
       inputs.push_back(input);
     }
     return inputs;
+  }
+
+  // Reads the optional { precision: 'fp32' | 'bf16' } argument.
+  static Precision precisionArg(const Napi::CallbackInfo& info, size_t index) {
+    Napi::Env env = info.Env();
+    if (info.Length() <= index || info[index].IsUndefined()) return Precision::FP32;
+    if (!info[index].IsObject()) throw invalidArgument(env, "Expected an options object for options but received " + describe(info[index]));
+    const Napi::Value value = info[index].As<Napi::Object>().Get("precision");
+    if (value.IsUndefined()) return Precision::FP32;
+    const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "";
+    if (name == "fp32") return Precision::FP32;
+    if (name == "bf16") return Precision::BF16;
+    throw invalidArgument(env, "Expected 'fp32' or 'bf16' for options.precision but received " + describe(value));
+  }
+
+  Napi::Value bf16Layers(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(liveModel(info.Env())->bf16Layers()));
   }
 
   std::shared_ptr<const Model> liveModel(Napi::Env env) {
@@ -231,6 +251,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 };
 
 Napi::Value isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), currentKernels().name); }
+
+Napi::Value amxBf16Js(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), amxBf16Ready()); }
 
 Napi::Value supportedIsasJs(const Napi::CallbackInfo& info) {
   const std::vector<std::string> names = supportedIsas();
@@ -535,6 +557,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("isa", Napi::Function::New(env, isa, "isa"));
   exports.Set("supportedIsas", Napi::Function::New(env, supportedIsasJs, "supportedIsas"));
   exports.Set("setIsa", Napi::Function::New(env, setIsaJs, "setIsa"));
+  exports.Set("amxBf16", Napi::Function::New(env, amxBf16Js, "amxBf16"));
   exports.Set("resizeBilinear", Napi::Function::New(env, resizeBilinearJs, "resizeBilinear"));
   exports.Set("warpAffine", Napi::Function::New(env, warpAffineJs, "warpAffine"));
   exports.Set("packSigns", Napi::Function::New(env, packSignsJs, "packSigns"));

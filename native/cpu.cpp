@@ -5,6 +5,9 @@
 // the YMM state (XCR0 bits 1-2) and, for AVX-512, the opmask and ZMM state (bits 5-7).
 // Arm: AArch64 builds always have the NEON set, because Advanced SIMD is part of the
 // AArch64 baseline; other Arm builds run the scalar set.
+// AMX (x86): CPUID leaf 7 EDX bits 22 and 24 give AMX-BF16 and AMX-TILE, XCR0 bits 17-18 the
+// OS support for the tile state. Linux also wants a per-process permission before the first
+// tile instruction; without it that instruction faults.
 // WebAssembly: builds with -msimd128 (wasm/) add the "simd128" set; a wasm module that
 // loads at all has SIMD128, so no run-time check is needed.
 
@@ -15,6 +18,11 @@
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #define FACEBITS_X86 1
 #include <cpuid.h>
+#endif
+
+#if FACEBITS_X86 && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 #if defined(__wasm_simd128__)
@@ -117,6 +125,25 @@ const KernelTable& currentKernels() {
 }
 
 bool hasAvx512Popcount() { return features().avx512Popcount; }
+
+bool amxBf16Ready() {
+  static const bool ready = [] {
+#if FACEBITS_X86 && defined(__linux__)
+    if (!features().avx512 || !amxBf16Gemm()) return false;
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    const bool amxBf16 = edx & (1u << 22);
+    const bool amxTile = edx & (1u << 24);
+    if (!amxBf16 || !amxTile || (readXcr0() & 0x60000) != 0x60000) return false;
+    constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+    constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
+    return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+#else
+    return false;
+#endif
+  }();
+  return ready;
+}
 
 bool setIsa(const std::string& name) {
   const KernelTable* t = tableFor(name);

@@ -9,6 +9,7 @@
 #include <limits>
 #include <new>
 
+#include "cpu.h"
 #include "ops/ops.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -96,8 +97,9 @@ void AlignedBuffer::allocate(int64_t floats) {
   size = floats;
 }
 
-Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_t weightCount)
+Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_t weightCount, Precision precision)
     : plan_(parsePlan(words, wordCount, weightCount)), weights_(weights, weights + weightCount) {
+  bf16_ = precision == Precision::BF16 && amxBf16Ready();
   // Subnormal weights become zero. Products with subnormals take a microcode assist on x86
   // (fr_feature has 8,938 such weights and ran 6x slower with them), and values that small
   // change no output. The same loop in JavaScript took 17 to 73 ms for fr_feature's 1.2 M
@@ -163,6 +165,7 @@ void Model::compileOp(size_t index) {
         }
         c.matrices.push_back(m);
       }
+      packBf16(c, w, g.groups, ocg, depth);
       c.scratchFloats = conv2dScratchFloats(g);
       break;
     }
@@ -186,6 +189,7 @@ void Model::compileOp(size_t index) {
       std::copy(c.bias.begin(), c.bias.end(), bias);
       if (!c.slopes.empty()) std::copy(c.slopes.begin(), c.slopes.end(), bias + panels * kPanelWidth);
       c.matrices.push_back(PackedMatrix{base, bias, bias + panels * kPanelWidth, depth, outF, panels});
+      packBf16(c, constData(op, 0), 1, outF, depth);
       break;
     }
     case OpType::BINARY: {
@@ -212,6 +216,22 @@ void Model::compileOp(size_t index) {
     default:
       break;
   }
+}
+
+// Adds bfloat16 tiles to the matrices of one op when the model runs in BF16 and the shape
+// suits the AMX GEMM. w holds the groups' weights one after another, columns x depth each.
+void Model::packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t columns, int64_t depth) {
+  if (!bf16_ || !bf16Applies(columns, depth)) return;
+  const int64_t values = tilesBf16Size(columns, depth);
+  c.tiles.allocate(roundUp(values, 2 * kAlignFloats) / 2 * groups);
+  uint16_t* tiles = reinterpret_cast<uint16_t*>(c.tiles.data.get());
+  for (int64_t group = 0; group < groups; ++group) {
+    uint16_t* groupTiles = tiles + group * roundUp(values, 2 * kAlignFloats);
+    packTilesBf16(w + group * columns * depth, columns, depth, depth, groupTiles);
+    c.matrices[group].tiles = groupTiles;
+    c.matrices[group].tileDepth = roundUp(depth, kTileDepth);
+  }
+  ++bf16Layers_;
 }
 
 void Model::fusePointwise() {
@@ -361,7 +381,7 @@ size_t Model::execute(size_t index, float** tensors, float* scratch, const Kerne
       if (k.reference) {
         fullyConnectedReference(rows, depth, outF, in, constData(op, 0), c.bias.data(), c.act, out);
       } else {
-        k.gemm(rows, in, depth, c.matrices[0], c.act, out, outF);
+        gemmFor(k, c.matrices[0])(rows, in, depth, c.matrices[0], c.act, out, outF);
         if (c.act.kind == static_cast<int32_t>(Activation::SIGMOID)) k.activation(out, rows, outF, c.act);
       }
       return 1;

@@ -28,6 +28,7 @@ struct CompiledOp {
   ActParams act;
   std::vector<float> slopes;           // PReLU slopes expanded to the channel count
   AlignedBuffer packed;                // GEMM panels, bias and slopes for every group
+  AlignedBuffer tiles;                 // bfloat16 GEMM tiles for every group (bf16 precision)
   std::vector<PackedMatrix> matrices;  // one per group (FC and CONV2D)
   std::vector<float> depthwise;        // [kh][kw][c] weights for depthwise CONV2D
   std::vector<float> direct;           // DirectConvFn weights, when directConvApplies
@@ -46,18 +47,27 @@ struct TensorOutput {
   Shape shape;
 };
 
+// Arithmetic a model may use. BF16 lets GEMM-lowered layers (1x1 and im2col convolutions,
+// fully connected) multiply bfloat16-rounded operands on AMX tiles with float32 sums, where
+// amxBf16Ready() holds; every other layer, and every layer elsewhere, stays float32.
+enum class Precision { FP32, BF16 };
+
 class Model {
  public:
-  Model(const int32_t* words, size_t wordCount, const float* weights, size_t weightCount);
+  Model(const int32_t* words, size_t wordCount, const float* weights, size_t weightCount,
+        Precision precision = Precision::FP32);
 
   size_t inputCount() const { return plan_.inputs.size(); }
   const Shape& inputShape(size_t i) const { return plan_.shapes[plan_.inputs[i]]; }
+  // Number of layers packed for the bfloat16 GEMM; 0 unless loaded with BF16 on an AMX CPU.
+  int64_t bf16Layers() const { return bf16Layers_; }
 
   // Runs the plan with the given kernel set. inputs[i] must hold inputShape(i).size() floats.
   std::vector<TensorOutput> run(const float* const* inputs, const KernelTable& kernels) const;
 
  private:
   void compileOp(size_t index);
+  void packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t columns, int64_t depth);
   void layoutArena();
   void fusePointwise();
   // Runs op index and returns how many ops it ran: 2 when the next op was fused into it.
@@ -70,6 +80,8 @@ class Model {
   std::vector<int64_t> offsets_;  // arena offset (floats) of each tensor, -1 for plan inputs
   int64_t arenaFloats_ = 0;
   int64_t scratchFloats_ = 0;
+  bool bf16_ = false;
+  int64_t bf16Layers_ = 0;
 
   mutable std::mutex cacheMutex_;
   mutable AlignedBuffer cachedArena_;

@@ -24,6 +24,11 @@ struct ActParams {
 // bias and slopes (PReLU, per column) have panelCount * 16 floats, zero-padded. Panel
 // data is 64-byte aligned. GEMM kernels take PReLU slopes from here, not from ActParams.
 constexpr int64_t kPanelWidth = 16;
+//
+// tiles, when not null, holds the same B in bfloat16 for the AMX kernel (see packTilesBf16
+// in gemm.cpp): 1 KiB tiles of 32 rows of K by 16 columns, K zero-padded to tileDepth (a
+// multiple of 32) and N to a multiple of 32. Only models loaded with bf16 precision have it.
+constexpr int64_t kTileDepth = 32;
 struct PackedMatrix {
   const float* panels = nullptr;
   const float* bias = nullptr;
@@ -31,6 +36,8 @@ struct PackedMatrix {
   int64_t k = 0;
   int64_t n = 0;
   int64_t panelCount = 0;
+  const uint16_t* tiles = nullptr;
+  int64_t tileDepth = 0;
 };
 
 // C[m * ldc + n] = act(sum_k A[m * lda + k] * B[k][n] + bias[n]) for m < rows, n < B.n.
@@ -94,6 +101,9 @@ struct KernelTable {
   // Optional kernels. A table without one leaves it nullptr and the executor falls back
   // to the general path.
   DirectConvFn directConv = nullptr;  // else im2col and the GEMM
+  // GEMM over PackedMatrix::tiles in bfloat16 with float32 accumulation, for matrices that
+  // have tiles. Callers must have checked amxBf16Ready() (native/cpu.h).
+  GemmFn gemmBf16 = nullptr;
 };
 
 const KernelTable* scalarKernels();
@@ -101,5 +111,7 @@ const KernelTable* scalarKernels();
 const KernelTable* avx2Kernels();
 const KernelTable* avx512Kernels();
 const KernelTable* neonKernels();
+// The AMX-BF16 GEMM, or nullptr when the addon was built without it.
+GemmFn amxBf16Gemm();
 
 }  // namespace facebits

@@ -154,7 +154,7 @@ int64_t conv2dScratchFloats(const ConvGeometry& g) {
 void conv2dPacked(const KernelTable& k, const ConvGeometry& g, const float* input, const PackedMatrix* packed,
                   const ActParams& act, float* scratch, float* output) {
   if (isPointwise(g)) {
-    k.gemm(g.n * g.h * g.w, input, g.c, packed[0], act, output, g.oc);
+    gemmFor(k, packed[0])(g.n * g.h * g.w, input, g.c, packed[0], act, output, g.oc);
   } else {
     const int64_t cg = g.c / g.groups;
     const int64_t ocg = g.oc / g.groups;
@@ -168,7 +168,7 @@ void conv2dPacked(const KernelTable& k, const ConvGeometry& g, const float* inpu
         for (int64_t group = 0; group < g.groups; ++group) {
           im2col(g, image, group, first, count, scratch);
           float* out = output + (n * pixels + first) * g.oc + group * ocg;
-          k.gemm(count, scratch, depth, packed[group], act, out, g.oc);
+          gemmFor(k, packed[group])(count, scratch, depth, packed[group], act, out, g.oc);
         }
       }
     }

@@ -29,6 +29,44 @@ void packPanels(const float* w, int64_t columns, int64_t depth, int64_t ldw, flo
   }
 }
 
+uint16_t toBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+bool bf16Applies(int64_t columns, int64_t depth) { return columns >= kPanelWidth && depth >= kTileDepth; }
+
+namespace {
+int64_t roundUp(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
+}  // namespace
+
+int64_t tilesBf16Size(int64_t columns, int64_t depth) {
+  return roundUp(columns, 2 * kPanelWidth) * roundUp(depth, kTileDepth);
+}
+
+// Tile (t, q) covers columns [16t, 16t + 16) and depth [32q, 32q + 32). Its row r holds
+// 16 pairs, one per column j: B[32q + 2r][16t + j] then B[32q + 2r + 1][16t + j], the
+// operand layout of TDPBF16PS. Tiles are stored t major, q minor.
+void packTilesBf16(const float* w, int64_t columns, int64_t depth, int64_t ldw, uint16_t* tiles) {
+  const int64_t paddedDepth = roundUp(depth, kTileDepth);
+  const int64_t tileCount = roundUp(columns, 2 * kPanelWidth) / kPanelWidth;
+  std::memset(tiles, 0, sizeof(uint16_t) * tilesBf16Size(columns, depth));
+  for (int64_t t = 0; t < tileCount; ++t) {
+    uint16_t* column = tiles + t * paddedDepth * kPanelWidth;
+    for (int64_t j = 0; j < kPanelWidth; ++j) {
+      const int64_t n = t * kPanelWidth + j;
+      if (n >= columns) break;
+      for (int64_t k = 0; k < depth; ++k) {
+        const int64_t q = k / kTileDepth, r = (k % kTileDepth) / 2, e = k % 2;
+        column[q * kTileDepth * kPanelWidth + r * 2 * kPanelWidth + j * 2 + e] = toBf16(w[n * ldw + k]);
+      }
+    }
+  }
+}
+
 void gemmScalar(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
                 int64_t ldc) {
   ActParams linear = act;

@@ -1,7 +1,8 @@
 // The AVX-512 kernel set: the AVX-512 GEMM (1x1 convolutions, im2col convolutions and
 // fully connected layers), depthwise and direct convolution and pooling, with the AVX2
 // kernels for everything else. cpu.cpp hands it out only after CPUID and XGETBV report AVX-512
-// F/BW/VL, AVX2, FMA and OS support for ZMM state.
+// F/BW/VL, AVX2, FMA and OS support for ZMM state. Its bfloat16 GEMM is the AMX kernel, which
+// runs only for models loaded with bf16 precision on a CPU where amxBf16Ready() holds.
 
 #include "../kernels.h"
 
@@ -23,6 +24,7 @@ const KernelTable* avx512Kernels() {
     t.depthwise = depthwiseAvx512;
     t.directConv = directConvAvx512;
     t.pool = poolAvx512;
+    t.gemmBf16 = amxBf16Gemm();
     return t;
   }();
   return &table;

@@ -32,6 +32,17 @@ int64_t panelCount(int64_t columns);
 void packPanels(const float* w, int64_t columns, int64_t depth, int64_t ldw, float* panels);
 void gemmScalar(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
                 int64_t ldc);
+// The GEMM for b: the table's bfloat16 GEMM when b has tiles and the table has one.
+inline GemmFn gemmFor(const KernelTable& k, const PackedMatrix& b) { return b.tiles && k.gemmBf16 ? k.gemmBf16 : k.gemm; }
+// Rounds a float to bfloat16, to nearest even (NaN stays NaN).
+uint16_t toBf16(float x);
+// Whether a GEMM of this shape runs in bfloat16 when the model allows it: the depth fills at
+// least one AMX tile row and B is wider than the narrow dot-product case.
+bool bf16Applies(int64_t columns, int64_t depth);
+// uint16 values packTilesBf16 writes for a columns x depth B.
+int64_t tilesBf16Size(int64_t columns, int64_t depth);
+// Packs B[k][n] = w[n * ldw + k] into bfloat16 tiles, see PackedMatrix::tiles.
+void packTilesBf16(const float* w, int64_t columns, int64_t depth, int64_t ldw, uint16_t* tiles);
 
 // conv2d.cpp
 void conv2dReference(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
