@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 
 import { loadFromPath, LoadedModel } from '../lib/models';
+import { native } from '../lib/native';
 import { Row, timeRow } from './report';
 import { measureGroup, MeasureOptions } from './stats';
 import { flushedOnnxCopy } from './flush-onnx';
@@ -43,8 +44,17 @@ async function faceInput(): Promise<{ hwc: Float32Array; chw: Float32Array }> {
   return { hwc, chw: hwcToChw(hwc, 112, 112, 3) };
 }
 
+// bfloat16 operands keep about 3 significant digits, so a bf16 embedding sits near, not on,
+// the float32 one: 0.9998 for both models on the bench photo.
+const BF16_MIN_COSINE = 0.999;
+
+function amxSkipReason(): string {
+  return 'this CPU or OS cannot run AMX-BF16 tiles, so bf16 precision would run float32';
+}
+
 async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
   const rows: Row[] = [];
+  const amx = native().amxBf16();
   const { hwc, chw } = await faceInput();
   const models: Array<[string, string]> = [
     ['mobilefacenet-foamliu, 112x112', MODEL_FILES.mobilefacenet],
@@ -60,6 +70,9 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
     const ours = (await model.native.run([hwc]))[0].data;
     const theirs = Object.values(await runOrt(session, chw, [1, 3, 112, 112]))[0];
     checkSame(`embedding ${label}`, ours, theirs);
+    // bf16 precision, where AMX runs it: the same model with its matrix products in bfloat16.
+    const bf16 = amx ? loadFromPath(file, 'embedder', {}, undefined, 'bf16') : undefined;
+    if (bf16) checkSame(`embedding ${label}, bf16`, (await bf16.native.run([hwc]))[0].data, theirs, BF16_MIN_COSINE);
 
     // facebits sets subnormal weights to zero at load. When a model has any, onnxruntime also
     // runs a copy with the same edit, so one row compares equal weights.
@@ -73,12 +86,21 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
       checkSame(`embedding ${label}, flushed weights`, ours, Object.values(await runOrt(flushedSession, chw, [1, 3, 112, 112]))[0]);
       tasks.push([`onnxruntime flushed ${label}`, () => runOrt(flushedSession, chw, [1, 3, 112, 112])]);
     }
-    const [facebits, peer, flushedPeer] = await measureGroup(tasks, options);
+    if (bf16) tasks.push([`facebits bf16 ${label}`, () => bf16.native.runSync([hwc])]);
+    const timings = await measureGroup(tasks, options);
+    const [facebits, peer] = timings;
     rows.push(timeRow('Embedding, one face, one thread', label, facebits, 'onnxruntime-node', peer));
     if (flushedSession) {
       const peerName = `onnxruntime-node, ${copy.flushed} subnormal weights set to 0`;
-      rows.push(timeRow('Embedding, one face, one thread', label, facebits, peerName, flushedPeer));
+      rows.push(timeRow('Embedding, one face, one thread', label, facebits, peerName, timings[2]));
       await flushedSession.release();
+    }
+    if (bf16) {
+      const note = 'facebits bf16 precision (AMX); onnxruntime float32';
+      rows.push(timeRow('Embedding, one face, one thread', `${label}, bf16`, timings[timings.length - 1], 'onnxruntime-node', peer, note));
+      bf16.native.dispose();
+    } else {
+      console.log(`skip bf16 embedding ${label}: ${amxSkipReason()}`);
     }
     model.native.dispose();
     await session.release();

@@ -8,6 +8,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   maxPixels: '--max-pixels',
   landmarkExpand: '--landmark-expand',
   threshold: '--threshold',
+  precision: '--precision',
   concurrency: '--concurrency',
   shortlist: '--shortlist',
   k: '--k',

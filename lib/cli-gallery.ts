@@ -139,7 +139,7 @@ async function identifyCommand(args: string[], values: Values): Promise<number> 
   try {
     const report = await evaluateIdentify(fb, args[0], { shortlist, concurrency, progress: true });
     const pct = (v: number): string => (v * 100).toFixed(2);
-    console.log(`model        ${fb.modelId} (${fb.isa})`);
+    console.log(`model        ${fb.modelId} (${fb.isa}, ${fb.precision})`);
     console.log(`gallery      ${report.people} people, ${report.queries} queries (${report.noFace} of ${report.images} images had no face)`);
     console.log(`two-stage    rank-1 ${pct(report.twoStage.rank1)} %, rank-5 ${pct(report.twoStage.rank5)} % (shortlist ${report.shortlist})`);
     console.log(`exact scan   rank-1 ${pct(report.exact.rank1)} %, rank-5 ${pct(report.exact.rank5)} %`);

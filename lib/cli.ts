@@ -40,6 +40,8 @@ Options:
   --embedder-mean A,B,C      per-channel mean subtracted from 0..255 pixels
   --embedder-std A,B,C       per-channel divisor applied after the mean
   --embedder-input N,C,H,W   input shape for an embedder with dynamic dimensions
+  --precision fp32|bf16      bf16 runs matrix products on AMX tiles where the CPU has AMX-BF16
+                             (float32 elsewhere); default fp32
   --concurrency N            images in flight during eval (default 4)
   --bits N,N,...             eval: also score Hamming distance of fitted codes of these lengths
   --quantizers NAME,...      eval: quantisers to compare at each --bits length, from labelled
@@ -68,6 +70,7 @@ export const OPTIONS = {
   'embedder-mean': { type: 'string' },
   'embedder-std': { type: 'string' },
   'embedder-input': { type: 'string' },
+  precision: { type: 'string' },
   concurrency: { type: 'string' },
   bits: { type: 'string' },
   quantizers: { type: 'string' },
@@ -117,6 +120,7 @@ export function loadOptionsFrom(values: Values): LoadOptions {
     flip: values['no-flip'] ? false : undefined,
     multipleFaces: values['single-face'] ? 'error' : undefined,
     maxPixels: number(values, 'max-pixels'),
+    precision: values.precision as LoadOptions['precision'],
   };
 
   const detector = values.detector as string | undefined;
@@ -158,7 +162,9 @@ async function verify(positionals: string[], values: Values): Promise<number> {
       }
     }
     if (values.json) {
-      console.log(JSON.stringify({ ...result, faces: [a.faceCount, b.faceCount], modelId: fb.modelId, isa: fb.isa }));
+      console.log(JSON.stringify({
+        ...result, faces: [a.faceCount, b.faceCount], modelId: fb.modelId, isa: fb.isa, precision: fb.precision,
+      }));
     } else {
       console.log(`${result.same ? 'same person' : 'different people'}`);
       console.log(`cosine ${result.cosine.toFixed(4)} (threshold ${result.threshold.toFixed(4)})`);
@@ -203,7 +209,7 @@ async function evaluate(positionals: string[], values: Values): Promise<number> 
     const embedded = await embedLfwImages(fb, pairs, { concurrency, progress: true });
     const report = scoreLfw(pairs, embedded, cosineSimilarity);
     const pct = (v: number): string => (v * 100).toFixed(2);
-    console.log(`model        ${fb.modelId} (${fb.isa})`);
+    console.log(`model        ${fb.modelId} (${fb.isa}, ${fb.precision})`);
     const folds = report.folds.length;
     console.log(`accuracy     ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} %  (${folds}-fold, threshold from the other ${folds - 1} folds)`);
     const impostors = pairs.filter((pair) => !pair.same).length;

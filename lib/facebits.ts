@@ -5,7 +5,7 @@ import { compareEmbeddings, Comparison, CompareOptions } from './compare';
 import { FacebitsError, invalidParameter } from './errors';
 import type { Box, Face } from './detect/face';
 import { ImageInput, readImage, RgbImage } from './image';
-import type { Backend } from './native';
+import type { Backend, Precision } from './native';
 import { Embedder, FaceDetector, LandmarkRefiner } from './pipeline';
 import { Head, headProbability } from './head';
 import { encode, Quantizer } from './quantizer';
@@ -65,6 +65,14 @@ export class Facebits {
   /** The SIMD kernel set the core runs: 'avx512', 'avx2', 'neon', 'simd128' or 'scalar'. */
   get isa(): string {
     return this.parts.embedder.model.binding.isa();
+  }
+
+  /**
+   * 'bf16' when load({ precision: 'bf16' }) put the embedder's matrix products on AMX tiles,
+   * else 'fp32' (the default, and the fallback on CPUs and backends without AMX-BF16).
+   */
+  get precision(): Precision {
+    return this.parts.embedder.model.native.bf16Layers() > 0 ? 'bf16' : 'fp32';
   }
 
   get dimension(): number {

@@ -2,6 +2,7 @@
 
 export { load } from './load';
 export type { LoadOptions, DetectorOptions, EmbedderOptions } from './load';
+export type { Backend, Precision } from './native';
 export { Facebits } from './facebits';
 export type { FaceEmbedding } from './facebits';
 export type { Comparison, CompareOptions } from './compare';

@@ -4,7 +4,7 @@ import { invalidParameter } from './errors';
 import { Facebits } from './facebits';
 import { DEFAULT_MAX_PIXELS } from './image';
 import { BuiltInName, loadBuiltIn, loadFromPath, LoadedModel, Preprocessing } from './models';
-import { Backend, backendFromEnvironment, binding, NativeBinding } from './native';
+import { Backend, backendFromEnvironment, binding, NativeBinding, Precision } from './native';
 import { DetectorDecoder, Embedder, FaceDetector, LandmarkRefiner } from './pipeline';
 import { DEFAULT_THRESHOLDS } from './thresholds';
 
@@ -59,11 +59,19 @@ export interface LoadOptions {
    * 'error' throws MULTIPLE_FACES, as an unlock check that must not match a bystander wants.
    */
   multipleFaces?: 'most-likely' | 'error';
+  /**
+   * 'fp32' (default) or 'bf16'. With 'bf16' the native backend runs the layers that lower
+   * to a matrix product (1x1 and im2col convolutions, fully connected) on AMX tiles in
+   * bfloat16 with float32 sums, on CPUs that have AMX-BF16 (Intel Xeon from Sapphire
+   * Rapids on); elsewhere it runs float32. The `precision` property tells which ran.
+   * docs/ACCURACY.md gives its LFW accuracy.
+   */
+  precision?: Precision;
 }
 
 const LOAD_OPTION_KEYS = [
   'detector', 'landmarks', 'landmarkExpand', 'embedder', 'flip', 'threshold', 'minScore', 'maxPixels', 'modelDir', 'backend',
-  'multipleFaces',
+  'multipleFaces', 'precision',
 ];
 
 /** Generic cosine threshold for user models without one; ArcFace-style models sit near it. */
@@ -79,29 +87,34 @@ function checkNumberIn(name: string, value: unknown, min: number, max: number, e
 }
 
 function loadDetector(
-  option: LoadOptions['detector'], dir: string | undefined, core: NativeBinding,
+  option: LoadOptions['detector'], dir: string | undefined, core: NativeBinding, precision: Precision,
 ): { model: LoadedModel; decoder: DetectorDecoder } {
-  if (option === undefined || option === 'blazeface') return { model: loadBuiltIn('blazeface', dir, core), decoder: 'blazeface' };
+  if (option === undefined || option === 'blazeface') {
+    return { model: loadBuiltIn('blazeface', dir, core, precision), decoder: 'blazeface' };
+  }
   if (!isObject(option) || typeof option.path !== 'string') {
     throw invalidParameter('detector', '"blazeface" or { path, decoder }', option);
   }
   if (option.decoder !== 'blazeface' && option.decoder !== 'yunet') {
     throw invalidParameter('detector.decoder', '"blazeface" or "yunet"', option.decoder);
   }
-  return { model: loadFromPath(option.path, 'detector', option, core), decoder: option.decoder };
+  return { model: loadFromPath(option.path, 'detector', option, core, precision), decoder: option.decoder };
 }
 
 function loadEmbedder(
-  option: LoadOptions['embedder'], dir: string | undefined, core: NativeBinding,
+  option: LoadOptions['embedder'], dir: string | undefined, core: NativeBinding, precision: Precision,
 ): { model: LoadedModel; threshold: number } {
   if (option === undefined || option === 'fr-feature') {
-    return { model: loadBuiltIn('fr-feature', dir, core), threshold: DEFAULT_THRESHOLDS['fr-feature'] };
+    return { model: loadBuiltIn('fr-feature', dir, core, precision), threshold: DEFAULT_THRESHOLDS['fr-feature'] };
   }
   if (!isObject(option) || typeof option.path !== 'string') {
     throw invalidParameter('embedder', '"fr-feature" or { path, channels, mean, std }', option);
   }
   if (option.threshold !== undefined) checkNumberIn('embedder.threshold', option.threshold, -1, 1, 'a cosine similarity between -1 and 1');
-  return { model: loadFromPath(option.path, 'embedder', option, core), threshold: option.threshold ?? UNCALIBRATED_THRESHOLD };
+  return {
+    model: loadFromPath(option.path, 'embedder', option, core, precision),
+    threshold: option.threshold ?? UNCALIBRATED_THRESHOLD,
+  };
 }
 
 /** Loads the models and returns a ready pipeline. */
@@ -127,20 +140,23 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
     throw invalidParameter('multipleFaces', '"most-likely" or "error"', options.multipleFaces);
   }
 
+  const precision = options.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'bf16') throw invalidParameter('precision', '"fp32" or "bf16"', options.precision);
+
   if (options.backend !== undefined && options.backend !== 'native' && options.backend !== 'wasm') {
     throw invalidParameter('backend', '"native" or "wasm"', options.backend);
   }
   const core = binding(options.backend ?? backendFromEnvironment());
 
-  const detector = loadDetector(options.detector, options.modelDir, core);
+  const detector = loadDetector(options.detector, options.modelDir, core, precision);
   const landmarks = options.landmarks ?? (detector.decoder === 'blazeface' ? 'face-api-68' : 'none');
   if (landmarks !== 'face-api-68' && landmarks !== 'none') {
     throw invalidParameter('landmarks', '"face-api-68" or "none"', options.landmarks);
   }
   const refiner = landmarks === 'face-api-68'
-    ? new LandmarkRefiner(loadBuiltIn('face-api-68' as BuiltInName, options.modelDir, core), landmarkExpand)
+    ? new LandmarkRefiner(loadBuiltIn('face-api-68' as BuiltInName, options.modelDir, core, precision), landmarkExpand)
     : undefined;
-  const embedder = loadEmbedder(options.embedder, options.modelDir, core);
+  const embedder = loadEmbedder(options.embedder, options.modelDir, core, precision);
 
   return new Facebits({
     detector: new FaceDetector(detector.model, { decoder: detector.decoder, minScore, iouThreshold: 0.3 }),

