@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 
 import { Facebits, load } from '../lib';
 import { DEFAULT_MODEL_DIR } from '../lib/models';
+import { native } from '../lib/native';
 import { lfwImage, rejectsWith, sharedPath } from './helpers';
 
 const api = suite<{ fb?: Facebits }>('api');
@@ -101,6 +102,26 @@ api('embed counts faces and can reject several', async ({ fb }) => {
     strict.dispose();
   }
   await rejectsWith(load({ multipleFaces: 'first' as never }), 'INVALID_ARGUMENT', /multipleFaces/);
+});
+
+api('precision bf16 embeds near float32 and reports what ran', async ({ fb }) => {
+  if (!sharedPath('faces/lfw', 'precision bf16')) return;
+  assert.is(fb!.precision, 'fp32');
+  const bf16 = await load({ precision: 'bf16' });
+  try {
+    // bf16 runs only where the core has AMX tiles; elsewhere the same option runs float32.
+    assert.is(bf16.precision, bf16.backend === 'native' && native().amxBf16() ? 'bf16' : 'fp32');
+    for (const [name, index] of [['Colin_Powell', 40], ['Serena_Williams', 1]] as const) {
+      const a = await fb!.embed(lfwImage(name, index));
+      const b = await bf16.embed(lfwImage(name, index));
+      const cosine = fb!.compare(a, b).cosine;
+      if (bf16.precision === 'fp32') assert.is(cosine, fb!.compare(a, a).cosine);
+      else assert.ok(cosine > 0.999 && cosine < 1 - 1e-7, `${name}: cosine ${cosine} between bf16 and float32`);
+    }
+  } finally {
+    bf16.dispose();
+  }
+  await rejectsWith(load({ precision: 'fp16' as never }), 'INVALID_ARGUMENT', /Expected "fp32" or "bf16" for precision/);
 });
 
 api('embed raises typed errors for broken input', async ({ fb }) => {

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { native } from '../lib/native';
 import { LFW, lfwImage, sharedPath } from './helpers';
 
 const BIN = path.join(__dirname, '..', 'bin', 'facebits.js');
@@ -23,6 +24,16 @@ test('verify exits 0 for one person and prints JSON', () => {
   const result = JSON.parse(run.stdout);
   assert.is(result.same, true);
   for (const key of ['cosine', 'hamming', 'threshold', 'bits']) assert.type(result[key], 'number', key);
+  assert.is(result.precision, 'fp32');
+});
+
+test('verify --precision bf16 reports the precision that ran', () => {
+  if (!sharedPath('faces/lfw', 'verify bf16')) return;
+  const run = facebits('verify', lfwImage('Colin_Powell', 40), lfwImage('Colin_Powell', 71), '--precision', 'bf16', '--json');
+  assert.is(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout);
+  assert.is(result.same, true);
+  assert.is(result.precision, native().amxBf16() ? 'bf16' : 'fp32');
 });
 
 test('verify exits 1 for two people', () => {
@@ -54,6 +65,10 @@ test('verify exits 2 with the message on stderr', () => {
   const range = facebits('verify', 'a.jpg', 'b.jpg', '--min-score', '3');
   assert.is(range.status, 2);
   assert.match(range.stderr, /INVALID_ARGUMENT: Expected a number between 0 and 1 for --min-score but received 3/);
+
+  const precision = facebits('verify', 'a.jpg', 'b.jpg', '--precision', 'fp16');
+  assert.is(precision.status, 2);
+  assert.match(precision.stderr, /INVALID_ARGUMENT: Expected "fp32" or "bf16" for --precision but received "fp16"/);
 });
 
 test('verify notes a photo with several faces, and --single-face rejects it', async () => {
