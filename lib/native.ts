@@ -20,6 +20,20 @@ export interface NativeModel {
   dispose(): void;
   /** Layers that run in bfloat16 on AMX tiles: 0 unless created with precision 'bf16' on an AMX CPU. */
   bf16Layers(): number;
+  /** Runs the plan `runs` times on the calling thread and returns the time of each op (bench/profile.ts). */
+  profileSync(inputs: Float32Array[], runs: number): OpProfile[];
+}
+
+/** One op of NativeModel.profileSync, in plan order. */
+export interface OpProfile {
+  /** Kind, shape and kernel, for example "conv 1x1 64->128, 56x56 out, gemm bf16". */
+  description: string;
+  /** Multiply-adds x 2 per run; 0 for ops that are not convolutions or fully connected. */
+  flops: number;
+  /** Summed over the runs. */
+  seconds: number;
+  /** Index of the op whose kernel also ran this one (its time is counted there), else -1. */
+  fusedInto: number;
 }
 
 /**

@@ -6,7 +6,7 @@
 // follow native/addon.cpp, so callers see the same INVALID_ARGUMENT and INVALID_MODEL
 // errors from both backends.
 
-import type { ModelOptions, NativeBinding, NativeModel, NativeTensor } from './native';
+import type { ModelOptions, NativeBinding, NativeModel, NativeTensor, OpProfile } from './native';
 import type { VerifyBinding } from './verify-native';
 
 // The parts of the WebAssembly JS API used here. tsconfig targets ES2022 without the DOM
@@ -35,6 +35,7 @@ interface CoreExports {
   fb_model_input_size(model: number, index: number): number;
   fb_model_input_shape(model: number, index: number): number;
   fb_model_run(model: number, inputs: number): number;
+  fb_model_profile(model: number, inputs: number, runs: number): number;
   fb_outputs_count(outputs: number): number;
   fb_outputs_data(outputs: number, index: number): number;
   fb_outputs_size(outputs: number, index: number): number;
@@ -87,6 +88,13 @@ function coreImports(memory: () => WebAssembly.Memory | undefined): WebAssembly.
         return 0;
       },
       environ_get: () => 0,
+      // Monotonic nanoseconds for std::chrono::steady_clock (profileSync); every clock id reads it.
+      clock_time_get: (_id: number, _precision: bigint, timePointer: number) => {
+        const buffer = memory()?.buffer;
+        if (!buffer) return 0;
+        new DataView(buffer).setBigUint64(timePointer, BigInt(Math.round(performance.now() * 1e6)), true);
+        return 0;
+      },
     },
   };
 }
@@ -235,6 +243,25 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
         }
         return item;
       });
+    }
+
+    profileSync(inputs: Float32Array[], runs: number): OpProfile[] {
+      const model = this.live();
+      const checked = this.checkInputs(model, inputs);
+      const count = integerArg(runs, 'runs', 1, 1e6);
+      const pointers: number[] = [];
+      let table = 0;
+      try {
+        for (const input of checked) pointers.push(copyIn(input));
+        table = copyIn(Uint32Array.from(pointers));
+        const json = core.fb_model_profile(model, table, count);
+        if (json === 0) throw new Error(lastError());
+        const rows = JSON.parse(text(json)) as Array<[string, number, number, number]>;
+        return rows.map(([description, flops, seconds, fusedInto]) => ({ description, flops, seconds, fusedInto }));
+      } finally {
+        if (table !== 0) core.free(table);
+        for (const pointer of pointers) core.free(pointer);
+      }
     }
 
     /** WebAssembly has no AMX, so bf16 precision runs float32. */

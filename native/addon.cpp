@@ -143,7 +143,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     return DefineClass(env, "Model",
                        {InstanceMethod("run", &ModelWrap::run), InstanceMethod("runSync", &ModelWrap::runSync),
                         InstanceMethod("dispose", &ModelWrap::dispose),
-                        InstanceMethod("bf16Layers", &ModelWrap::bf16Layers)});
+                        InstanceMethod("bf16Layers", &ModelWrap::bf16Layers),
+                        InstanceMethod("profileSync", &ModelWrap::profileSync)});
   }
 
   explicit ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
@@ -240,6 +241,37 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
       throw Napi::Error::New(env, "Out of memory while running the model");
     }
     return outputsToJs(env, outputs);
+  }
+
+  // profileSync(inputs, runs): each op's description, flops and seconds over `runs` runs.
+  Napi::Value profileSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<const Model> model = liveModel(env);
+    std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
+    if (!info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 1 ||
+        info[1].As<Napi::Number>().DoubleValue() > 1e6 ||
+        info[1].As<Napi::Number>().DoubleValue() != static_cast<double>(info[1].As<Napi::Number>().Int64Value())) {
+      throw invalidArgument(env, "Expected an integer from 1 to 1000000 for runs but received " + describe(info[1]));
+    }
+    const int64_t runs = info[1].As<Napi::Number>().Int64Value();
+    std::vector<const float*> data;
+    for (Napi::Float32Array& input : inputs) data.push_back(input.Data());
+    std::vector<OpProfile> ops;
+    try {
+      ops = model->profile(data.data(), currentKernels(), runs);
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "Out of memory while running the model");
+    }
+    Napi::Array result = Napi::Array::New(env, ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      Napi::Object entry = Napi::Object::New(env);
+      entry.Set("description", ops[i].description);
+      entry.Set("flops", ops[i].flops);
+      entry.Set("seconds", ops[i].seconds);
+      entry.Set("fusedInto", static_cast<double>(ops[i].fusedInto));
+      result.Set(static_cast<uint32_t>(i), entry);
+    }
+    return result;
   }
 
   Napi::Value dispose(const Napi::CallbackInfo& info) {

@@ -3,6 +3,7 @@
 #include "executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -299,6 +300,69 @@ void Model::layoutArena() {
 }
 
 std::vector<TensorOutput> Model::run(const float* const* inputs, const KernelTable& kernels) const {
+  return runTimed(inputs, kernels, nullptr);
+}
+
+std::vector<OpProfile> Model::profile(const float* const* inputs, const KernelTable& kernels, int64_t runs) const {
+  std::vector<OpProfile> ops(plan_.ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ops[i].description = describe(i, kernels);
+    const PlanOp& op = plan_.ops[i];
+    const Shape& out = plan_.shapes[op.output];
+    const Shape& in = plan_.shapes[op.inputs[0]];
+    if (op.type == OpType::CONV2D) {
+      const ConvGeometry& g = compiled_[i].conv;
+      ops[i].flops = 2.0 * out.size() * g.kh * g.kw * (g.c / g.groups);
+    } else if (op.type == OpType::FULLY_CONNECTED) {
+      ops[i].flops = 2.0 * out.size() * (in.size() / in.dims[0]);
+    }
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (compiled_[i].fusedPointwise >= 0 && kernels.directConv && !kernels.reference) {
+      ops[compiled_[i].fusedPointwise].fusedInto = static_cast<int64_t>(i);
+    }
+  }
+  for (int64_t r = 0; r < runs; ++r) runTimed(inputs, kernels, &ops);
+  return ops;
+}
+
+std::string Model::describe(size_t index, const KernelTable& k) const {
+  const PlanOp& op = plan_.ops[index];
+  const CompiledOp& c = compiled_[index];
+  const Shape& out = plan_.shapes[op.output];
+  const std::string size = out.rank == 4 ? std::to_string(out.dims[1]) + "x" + std::to_string(out.dims[2]) + " out" : "";
+  auto kernelOf = [&](const PackedMatrix& m) { return std::string(m.tiles && k.gemmBf16 ? "gemm bf16" : "gemm"); };
+  switch (op.type) {
+    case OpType::CONV2D: {
+      const ConvGeometry& g = c.conv;
+      const std::string kernel = std::to_string(g.kh) + "x" + std::to_string(g.kw);
+      const std::string stride = g.sh > 1 ? " s" + std::to_string(g.sh) : "";
+      if (c.isDepthwise) return "depthwise " + kernel + stride + " " + std::to_string(g.c) + ", " + size;
+      const std::string how = k.reference ? "reference"
+                              : (k.directConv && !c.direct.empty()) ? "direct"
+                                                                     : kernelOf(c.matrices[0]);
+      return "conv " + kernel + stride + " " + std::to_string(g.c) + "->" + std::to_string(g.oc) + ", " + size + ", " + how;
+    }
+    case OpType::FULLY_CONNECTED:
+      return "fully connected " + std::to_string(out.dims[1]) + " out, " + (k.reference ? "reference" : kernelOf(c.matrices[0]));
+    case OpType::BINARY: return "binary";
+    case OpType::UNARY: return "unary";
+    case OpType::PAD: return "pad";
+    case OpType::POOL2D: return "pool, " + size;
+    case OpType::RESHAPE: return "reshape";
+    case OpType::TRANSPOSE: return "transpose";
+    case OpType::CONCAT: return "concat";
+    case OpType::SOFTMAX: return "softmax";
+    case OpType::L2_NORMALIZE: return "l2 normalize";
+    case OpType::RESIZE: return "resize, " + size;
+    case OpType::SLICE: return "slice";
+    case OpType::CHANNEL_AFFINE: return "channel affine";
+  }
+  return "op";
+}
+
+std::vector<TensorOutput> Model::runTimed(const float* const* inputs, const KernelTable& kernels,
+                                          std::vector<OpProfile>* profile) const {
   AlignedBuffer own;
   float* arena = nullptr;
   bool usesCache = false;
@@ -334,7 +398,16 @@ std::vector<TensorOutput> Model::run(const float* const* inputs, const KernelTab
   float* scratch = arena + arenaFloats_;
   {
     FlushDenormals flush;
-    for (size_t i = 0; i < plan_.ops.size();) i += execute(i, tensors.data(), scratch, kernels);
+    if (!profile) {
+      for (size_t i = 0; i < plan_.ops.size();) i += execute(i, tensors.data(), scratch, kernels);
+    } else {
+      for (size_t i = 0; i < plan_.ops.size();) {
+        const auto start = std::chrono::steady_clock::now();
+        const size_t ran = execute(i, tensors.data(), scratch, kernels);
+        (*profile)[i].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        i += ran;
+      }
+    }
   }
 
   std::vector<TensorOutput> outputs(plan_.outputs.size());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "kernels.h"
@@ -47,6 +48,15 @@ struct TensorOutput {
   Shape shape;
 };
 
+// Time spent in one op over Model::profile's runs. An op fused into the one before it has
+// its time counted there and fusedInto set.
+struct OpProfile {
+  std::string description;  // e.g. "conv 1x1 64->128, 56x56 out, gemm bf16"
+  double flops = 0;         // multiply-adds x 2 per run
+  double seconds = 0;       // summed over the runs
+  int64_t fusedInto = -1;
+};
+
 // Arithmetic a model may use. BF16 lets GEMM-lowered layers (1x1 and im2col convolutions,
 // fully connected) multiply bfloat16-rounded operands on AMX tiles with float32 sums, where
 // amxBf16Ready() holds; every other layer, and every layer elsewhere, stays float32.
@@ -65,7 +75,13 @@ class Model {
   // Runs the plan with the given kernel set. inputs[i] must hold inputShape(i).size() floats.
   std::vector<TensorOutput> run(const float* const* inputs, const KernelTable& kernels) const;
 
+  // Runs the plan `runs` times and returns each op's time, in plan order.
+  std::vector<OpProfile> profile(const float* const* inputs, const KernelTable& kernels, int64_t runs) const;
+
  private:
+  std::vector<TensorOutput> runTimed(const float* const* inputs, const KernelTable& kernels,
+                                     std::vector<OpProfile>* profile) const;
+  std::string describe(size_t index, const KernelTable& k) const;
   void compileOp(size_t index);
   void packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t columns, int64_t depth);
   void layoutArena();

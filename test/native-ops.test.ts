@@ -433,6 +433,36 @@ test('run resolves like runSync', async () => {
   }
 });
 
+test('profileSync reports each op with its work and time', () => {
+  const c = cases.find((item) => item.name === 'direct then 1x1 fused')!;
+  const { words, weights } = encodePlan(c.builder.build(c.outputs));
+  const model = new binding.Model(words, weights);
+  const ops = model.profileSync(c.inputs, 3);
+  assert.is(ops.length, 2);
+  // 3x3 stride 2 over 23x37x3 gives 12x19x16; the 1x1 conv keeps 16 channels.
+  assert.match(ops[0].description, /^conv 3x3 s2 3->16, 12x19 out, /);
+  assert.match(ops[1].description, /^conv 1x1 16->16, 12x19 out, /);
+  assert.is(ops[0].flops, 2 * 12 * 19 * 16 * 9 * 3);
+  assert.is(ops[1].flops, 2 * 12 * 19 * 16 * 16);
+  assert.ok(ops[0].seconds > 0, `seconds ${ops[0].seconds}`);
+  // The direct kernel runs the 1x1 conv in the same pass, so its time is counted in op 0.
+  if (ops[0].description.endsWith(', direct')) {
+    assert.is(ops[1].fusedInto, 0);
+    assert.is(ops[1].seconds, 0);
+  } else {
+    assert.is(ops[1].fusedInto, -1);
+  }
+  for (const runs of [0, 1.5, '3', 2e6]) {
+    try {
+      model.profileSync(c.inputs, runs as number);
+      assert.unreachable(`runs ${String(runs)} was accepted`);
+    } catch (error) {
+      assert.is((error as { code?: string }).code, 'INVALID_ARGUMENT');
+      assert.match((error as Error).message, /for runs but received/);
+    }
+  }
+});
+
 test('isa reports a supported set', () => {
   assert.ok(isas.includes(binding.isa()));
   assert.is(isas[isas.length - 1], 'scalar');

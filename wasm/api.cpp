@@ -85,6 +85,28 @@ EMSCRIPTEN_KEEPALIVE std::vector<TensorOutput>* fb_model_run(const Model* model,
   return nullptr;
 }
 
+// Runs the model `runs` times and returns each op's time as a JSON array of
+// [description, flops, seconds, fusedInto], or null after an error (see fb_last_error).
+EMSCRIPTEN_KEEPALIVE const char* fb_model_profile(const Model* model, const float* const* inputs, int32_t runs) {
+  static std::string json;
+  try {
+    const std::vector<facebits::OpProfile> ops = model->profile(inputs, facebits::currentKernels(), runs);
+    json = "[";
+    for (size_t i = 0; i < ops.size(); ++i) {
+      // Descriptions hold letters, digits, spaces and ",->x", so they need no escaping.
+      json += (i ? ",[\"" : "[\"") + ops[i].description + "\"," + std::to_string(ops[i].flops) + "," +
+              std::to_string(ops[i].seconds) + "," + std::to_string(ops[i].fusedInto) + "]";
+    }
+    json += "]";
+    return json.c_str();
+  } catch (const std::bad_alloc&) {
+    fail(2, "Out of memory while running the model");
+  } catch (const std::exception& error) {
+    fail(2, error.what());
+  }
+  return nullptr;
+}
+
 EMSCRIPTEN_KEEPALIVE uint32_t fb_outputs_count(const std::vector<TensorOutput>* outputs) {
   return static_cast<uint32_t>(outputs->size());
 }
