@@ -1,5 +1,6 @@
 // Shared by the plan fuzz targets: compiles a plan and, when it is small enough to run
-// quickly, runs it with the scalar reference kernels and with the best kernel set.
+// quickly, runs it with the scalar reference kernels and with the best kernel set, and once
+// more in bf16 precision when the CPU has AMX and some layer takes the bfloat16 GEMM.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,8 @@ inline void compileAndRun(const int32_t* words, size_t wordCount, const float* w
     }
     model.run(pointers.data(), *facebits::scalarKernels());
     model.run(pointers.data(), facebits::currentKernels());
+    facebits::Model bf16(words, wordCount, weights, weightCount, facebits::Precision::BF16);
+    if (bf16.bf16Layers() > 0) bf16.run(pointers.data(), facebits::currentKernels());
   } catch (const facebits::PlanError&) {
   } catch (const std::bad_alloc&) {
   }
