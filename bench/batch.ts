@@ -1,10 +1,13 @@
-// Throughput with all cores. facebits runs one face per call, with one call in flight per core
-// on the libuv thread pool. onnxruntime-node runs a batch with one intra-op thread per core.
+// Throughput with all cores. facebits splits the faces into one runBatch call per core on the
+// libuv thread pool, and also runs them one face per run() call with one call in flight per
+// core. onnxruntime-node runs a batch with one intra-op thread per core.
 
 import * as fs from 'node:fs';
 
 import { loadFromPath } from '../lib/models';
+import { native } from '../lib/native';
 import { Row } from './report';
+import type { Timing } from './stats';
 import { forSlowCalls, measureGroup, MeasureOptions } from './stats';
 import { cores, hwcToChw, MODEL_FILES, normalise, photo } from './setup';
 import { flushedOnnxCopy } from './flush-onnx';
@@ -22,8 +25,14 @@ async function runAll(count: number, parallel: number, run: () => Promise<unknow
   await Promise.all(Array.from({ length: parallel }, worker));
 }
 
+/** Splits `count` items into `parts` near-equal counts. */
+function split(count: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor((count * (i + 1)) / parts) - Math.floor((count * i) / parts));
+}
+
 export async function batchRows(options: MeasureOptions, faces: number): Promise<Row[]> {
   const threads = cores();
+  const amx = native().amxBf16();
   const hwc = normalise(await photo(112, 112), 127.5, 128);
   const chw = hwcToChw(hwc, 112, 112, 3);
   const batched = new Float32Array(chw.length * faces);
@@ -47,23 +56,31 @@ export async function batchRows(options: MeasureOptions, faces: number): Promise
     const runPeer = peerBatches
       ? () => session.run({ [input]: ortTensor(batched, [faces, 3, 112, 112]) })
       : () => runAll(faces, 1, () => session.run({ [input]: ortTensor(chw, [1, 3, 112, 112]) }));
-    const [facebits, peer] = await measureGroup(
-      [
-        [`facebits batch ${label}`, () => runAll(faces, threads, () => model.native.run([hwc]))],
-        [`onnxruntime batch ${label}`, runPeer],
-      ],
-      forSlowCalls(options),
-    );
+    const bf16 = amx ? loadFromPath(file, 'embedder', {}, undefined, 'bf16') : undefined;
+    const chunks = split(faces, threads).map((count) => Array.from({ length: count }, () => [hwc]));
+    const tasks: Array<[string, () => unknown]> = [
+      [`facebits batch ${label}`, () => Promise.all(chunks.map((sets) => model.native.runBatch(sets)))],
+      [`onnxruntime batch ${label}`, runPeer],
+      [`facebits per face ${label}`, () => runAll(faces, threads, () => model.native.run([hwc]))],
+    ];
+    if (bf16) tasks.push([`facebits bf16 batch ${label}`, () => Promise.all(chunks.map((sets) => bf16.native.runBatch(sets)))]);
+    const [facebits, peer, perFace, bf16Timing] = await measureGroup(tasks, forSlowCalls(options));
     const perSecond = (ms: number): number => (faces * 1000) / ms;
-    rows.push({
+    const peerName = peerBatches ? `onnxruntime-node, batch ${faces}` : 'onnxruntime-node, batch 1, flushed weights';
+    const row = (name: string, timing: Timing, note?: string): Row => ({
       section: `Batch throughput, ${faces} faces, ${threads} threads`,
-      name: label,
-      facebits,
-      peer: { name: peerBatches ? `onnxruntime-node, batch ${faces}` : 'onnxruntime-node, batch 1, flushed weights', timing: peer },
-      ratio: facebits.median / peer.median,
-      ratioOfMinima: facebits.min / peer.min,
-      rate: { facebits: perSecond(facebits.median), peer: perSecond(peer.median), unit: 'faces/s' },
+      name,
+      facebits: timing,
+      peer: { name: peerName, timing: peer },
+      ratio: timing.median / peer.median,
+      ratioOfMinima: timing.min / peer.min,
+      rate: { facebits: perSecond(timing.median), peer: perSecond(peer.median), unit: 'faces/s' },
+      note,
     });
+    rows.push(row(`${label}, runBatch per core`, facebits));
+    rows.push(row(`${label}, run() per face`, perFace));
+    if (bf16Timing) rows.push(row(`${label}, runBatch per core, bf16`, bf16Timing, 'facebits bf16 precision (AMX); onnxruntime float32'));
+    bf16?.native.dispose();
     model.native.dispose();
     await session.release();
   }

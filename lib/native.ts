@@ -16,6 +16,12 @@ export interface NativeModel {
   /** Runs the plan on the libuv thread pool. Inputs match the plan's input shapes. */
   run(inputs: Float32Array[]): Promise<NativeTensor[]>;
   runSync(inputs: Float32Array[]): NativeTensor[];
+  /**
+   * Runs the plan once per input set, one set after another in a single task on the libuv
+   * thread pool, and resolves to each set's outputs. A batch costs one hand-off to the pool
+   * and back instead of one per set; to use several cores, split it into one call per core.
+   */
+  runBatch(sets: Float32Array[][]): Promise<NativeTensor[][]>;
   /** Frees the packed weights once no run is in flight. Later calls reject. */
   dispose(): void;
   /** Layers that run in bfloat16 on AMX tiles: 0 unless created with precision 'bf16' on an AMX CPU. */

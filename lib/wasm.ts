@@ -107,6 +107,9 @@ function invalidArgument(message: string): Error {
   return codedError('INVALID_ARGUMENT', message);
 }
 
+// Most input sets one runBatch call takes, as in the addon.
+const MAX_BATCH = 65536;
+
 // Checks the Model options as the addon does; the precision itself changes nothing here.
 function precisionArg(options: unknown): void {
   if (options === undefined) return;
@@ -292,6 +295,35 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
       this.handle.pending++;
       return Promise.resolve()
         .then(() => execute(model, checked))
+        .finally(() => {
+          this.handle.pending--;
+          this.release();
+        });
+    }
+
+    /** As run(), once per input set, in one microtask. */
+    runBatch(sets: Float32Array[][]): Promise<NativeTensor[][]> {
+      let model: number;
+      let checked: Float32Array[][];
+      try {
+        model = this.live();
+        if (!Array.isArray(sets)) throw invalidArgument(`Expected an array of input arrays for sets but received ${describe(sets)}`);
+        if (sets.length > MAX_BATCH) {
+          throw invalidArgument(`Expected at most ${MAX_BATCH} input sets for sets but received ${sets.length}; split the batch`);
+        }
+        checked = sets.map((inputs, i) => {
+          try {
+            return this.checkInputs(model, inputs);
+          } catch (error) {
+            throw invalidArgument(`Input set ${i}: ${(error as Error).message}`);
+          }
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.handle.pending++;
+      return Promise.resolve()
+        .then(() => checked.map((inputs) => execute(model, inputs)))
         .finally(() => {
           this.handle.pending--;
           this.release();

@@ -89,19 +89,25 @@ Napi::Array outputsToJs(Napi::Env env, const std::vector<TensorOutput>& outputs)
   return result;
 }
 
-// Runs one plan on the libuv pool. It holds its own reference to the model, so a
-// dispose() during the run frees the model only when the run is done, and references to
-// the input arrays so the garbage collector keeps them while Execute reads them.
+// Runs a plan on the libuv pool, once per input set. It holds its own reference to the
+// model, so a dispose() during the run frees the model only when the run is done, and
+// references to the input arrays so the garbage collector keeps them while Execute reads
+// them. A batch (runBatch) resolves to one output array per set, a single run to its outputs.
 class RunWorker : public Napi::AsyncWorker {
  public:
-  RunWorker(Napi::Env env, std::shared_ptr<const Model> model, std::vector<Napi::Float32Array> inputs)
+  RunWorker(Napi::Env env, std::shared_ptr<const Model> model, std::vector<std::vector<Napi::Float32Array>> sets, bool batch)
       : Napi::AsyncWorker(env, "facebits.run"),
         deferred_(Napi::Promise::Deferred::New(env)),
         model_(std::move(model)),
-        kernels_(&currentKernels()) {
-    for (Napi::Float32Array& input : inputs) {
-      data_.push_back(input.Data());
-      references_.push_back(Napi::Persistent(input));
+        kernels_(&currentKernels()),
+        batch_(batch) {
+    for (std::vector<Napi::Float32Array>& inputs : sets) {
+      std::vector<const float*> data;
+      for (Napi::Float32Array& input : inputs) {
+        data.push_back(input.Data());
+        references_.push_back(Napi::Persistent(input));
+      }
+      data_.push_back(std::move(data));
     }
   }
 
@@ -109,7 +115,7 @@ class RunWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      outputs_ = model_->run(data_.data(), *kernels_);
+      for (const std::vector<const float*>& data : data_) outputs_.push_back(model_->run(data.data(), *kernels_));
     } catch (const std::bad_alloc&) {
       SetError("Out of memory while running the model");
     } catch (const std::exception& error) {
@@ -119,7 +125,13 @@ class RunWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
-    deferred_.Resolve(outputsToJs(env, outputs_));
+    if (batch_) {
+      Napi::Array sets = Napi::Array::New(env, outputs_.size());
+      for (size_t i = 0; i < outputs_.size(); ++i) sets.Set(static_cast<uint32_t>(i), outputsToJs(env, outputs_[i]));
+      deferred_.Resolve(sets);
+    } else {
+      deferred_.Resolve(outputsToJs(env, outputs_[0]));
+    }
     model_.reset();
   }
 
@@ -132,9 +144,10 @@ class RunWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<const Model> model_;
   const KernelTable* kernels_;
-  std::vector<const float*> data_;
+  bool batch_;
+  std::vector<std::vector<const float*>> data_;
   std::vector<Napi::Reference<Napi::Float32Array>> references_;
-  std::vector<TensorOutput> outputs_;
+  std::vector<std::vector<TensorOutput>> outputs_;
 };
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
@@ -142,7 +155,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Model",
                        {InstanceMethod("run", &ModelWrap::run), InstanceMethod("runSync", &ModelWrap::runSync),
-                        InstanceMethod("dispose", &ModelWrap::dispose),
+                        InstanceMethod("runBatch", &ModelWrap::runBatch), InstanceMethod("dispose", &ModelWrap::dispose),
                         InstanceMethod("bf16Layers", &ModelWrap::bf16Layers),
                         InstanceMethod("profileSync", &ModelWrap::profileSync)});
   }
@@ -165,8 +178,10 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  private:
   // Checks the inputs against the plan and returns them as typed arrays.
   std::vector<Napi::Float32Array> checkInputs(const Napi::CallbackInfo& info, const Model& model) {
-    Napi::Env env = info.Env();
-    const Napi::Value value = info[0];
+    return checkInputs(info.Env(), info[0], model);
+  }
+
+  std::vector<Napi::Float32Array> checkInputs(Napi::Env env, const Napi::Value value, const Model& model) {
     if (!value.IsArray()) throw invalidArgument(env, "Expected an array of Float32Array inputs but received " + describe(value));
     Napi::Array array = value.As<Napi::Array>();
     if (array.Length() != model.inputCount()) {
@@ -217,7 +232,39 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     try {
       std::shared_ptr<const Model> model = liveModel(env);
       std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
-      RunWorker* worker = new RunWorker(env, model, inputs);
+      RunWorker* worker = new RunWorker(env, model, {inputs}, false);
+      Napi::Promise promise = worker->promise();
+      worker->Queue();
+      return promise;
+    } catch (const Napi::Error& error) {
+      Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+      deferred.Reject(error.Value());
+      return deferred.Promise();
+    }
+  }
+
+  // Most input sets one runBatch call takes.
+  static constexpr uint32_t kMaxBatch = 65536;
+
+  Napi::Value runBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      std::shared_ptr<const Model> model = liveModel(env);
+      if (!info[0].IsArray()) throw invalidArgument(env, "Expected an array of input arrays for sets but received " + describe(info[0]));
+      Napi::Array array = info[0].As<Napi::Array>();
+      if (array.Length() > kMaxBatch) {
+        throw invalidArgument(env, "Expected at most " + std::to_string(kMaxBatch) + " input sets for sets but received " +
+                                       std::to_string(array.Length()) + "; split the batch");
+      }
+      std::vector<std::vector<Napi::Float32Array>> sets;
+      for (uint32_t i = 0; i < array.Length(); ++i) {
+        try {
+          sets.push_back(checkInputs(env, array.Get(i), *model));
+        } catch (const Napi::Error& error) {
+          throw invalidArgument(env, "Input set " + std::to_string(i) + ": " + error.Message());
+        }
+      }
+      RunWorker* worker = new RunWorker(env, model, std::move(sets), true);
       Napi::Promise promise = worker->promise();
       worker->Queue();
       return promise;

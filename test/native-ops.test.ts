@@ -433,6 +433,44 @@ test('run resolves like runSync', async () => {
   }
 });
 
+test('runBatch resolves each set like runSync', async () => {
+  const c = cases[0];
+  const { words, weights } = encodePlan(c.builder.build(c.outputs));
+  const model = new binding.Model(words, weights);
+  const other = c.inputs.map((input) => input.map((v) => v * 0.5));
+  const results = await model.runBatch([c.inputs, other, c.inputs]);
+  assert.is(results.length, 3);
+  const expected = [model.runSync(c.inputs), model.runSync(other), model.runSync(c.inputs)];
+  results.forEach((outputs, i) => {
+    assert.is(outputs.length, expected[i].length);
+    assert.equal(outputs[0].shape, expected[i][0].shape);
+    assert.equal(Array.from(outputs[0].data), Array.from(expected[i][0].data));
+  });
+  assert.equal(await model.runBatch([]), []);
+
+  const wrongSize = [c.inputs, [new Float32Array(3)]];
+  for (const [sets, pattern] of [
+    [c.inputs, /^Input set 0: Expected an array of Float32Array inputs/],
+    [wrongSize, /^Input set 1: Input 0 has 3 floats; expected/],
+    ['x', /Expected an array of input arrays for sets but received/],
+  ] as const) {
+    try {
+      await model.runBatch(sets as never);
+      assert.unreachable('runBatch accepted bad input sets');
+    } catch (error) {
+      assert.is((error as { code?: string }).code, 'INVALID_ARGUMENT');
+      assert.match((error as Error).message, pattern);
+    }
+  }
+  model.dispose();
+  try {
+    await model.runBatch([c.inputs]);
+    assert.unreachable('runBatch ran a disposed model');
+  } catch (error) {
+    assert.is((error as { code?: string }).code, 'INVALID_MODEL');
+  }
+});
+
 test('profileSync reports each op with its work and time', () => {
   const c = cases.find((item) => item.name === 'direct then 1x1 fused')!;
   const { words, weights } = encodePlan(c.builder.build(c.outputs));
