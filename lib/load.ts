@@ -62,8 +62,8 @@ export interface LoadOptions {
   /**
    * 'fp32' (default) or 'bf16'. With 'bf16' the native backend runs the layers that lower
    * to a matrix product (1x1 and im2col convolutions, fully connected) on AMX tiles in
-   * bfloat16 with float32 sums, on CPUs that have AMX-BF16 (Intel Xeon from Sapphire
-   * Rapids on); elsewhere it runs float32. The `precision` property tells which ran.
+   * bfloat16 with float32 sums. It needs a CPU with AMX-BF16 (Intel Xeon from Sapphire
+   * Rapids on), and elsewhere runs float32. The `precision` property tells which ran.
    * docs/ACCURACY.md gives its LFW accuracy.
    */
   precision?: Precision;

@@ -19,7 +19,7 @@ export interface NativeModel {
   /**
    * Runs the plan once per input set, one set after another in a single task on the libuv
    * thread pool, and resolves to each set's outputs. A batch costs one hand-off to the pool
-   * and back instead of one per set; to use several cores, split it into one call per core.
+   * and back instead of one per set. To use several cores, split it into one call per core.
    */
   runBatch(sets: Float32Array[][]): Promise<NativeTensor[][]>;
   /** Frees the packed weights once no run is in flight. Later calls reject. */
@@ -34,7 +34,7 @@ export interface NativeModel {
 export interface OpProfile {
   /** Kind, shape and kernel, for example "conv 1x1 64->128, 56x56 out, gemm bf16". */
   description: string;
-  /** Multiply-adds x 2 per run; 0 for ops that are not convolutions or fully connected. */
+  /** Multiply-adds x 2 per run, or 0 for ops that are not convolutions or fully connected layers. */
   flops: number;
   /** Summed over the runs. */
   seconds: number;
@@ -45,7 +45,7 @@ export interface OpProfile {
 /**
  * 'fp32' (default) runs every layer in float32. 'bf16' lets the layers that run as a GEMM
  * (1x1 and im2col convolutions, fully connected) multiply bfloat16-rounded operands on AMX
- * tiles, summing in float32, where amxBf16() is true; elsewhere it runs float32.
+ * tiles, summing in float32, where amxBf16() is true. Elsewhere it runs float32.
  */
 export type Precision = 'fp32' | 'bf16';
 

@@ -42,7 +42,7 @@ export class ModelQueue {
     return next;
   }
 
-  /** Runs the model on each input in one task on the thread pool; see NativeModel.runBatch. */
+  /** Runs the model on each input in one task on the thread pool (NativeModel.runBatch). */
   runBatch(inputs: Float32Array[]): Promise<NativeTensor[][]> {
     const next = this.tail.then(() => this.model.native.runBatch(inputs.map((input) => [input])));
     this.tail = next.catch(() => undefined);

@@ -107,10 +107,10 @@ function invalidArgument(message: string): Error {
   return codedError('INVALID_ARGUMENT', message);
 }
 
-// Most input sets one runBatch call takes, as in the addon.
+// Maximum number of input sets per runBatch call, as in the addon.
 const MAX_BATCH = 65536;
 
-// Checks the Model options as the addon does; the precision itself changes nothing here.
+// Checks the Model options as the addon does. WebAssembly has no AMX, so the precision changes nothing here.
 function precisionArg(options: unknown): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null) {

@@ -243,7 +243,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     }
   }
 
-  // Most input sets one runBatch call takes.
+  // Maximum number of input sets per runBatch call.
   static constexpr uint32_t kMaxBatch = 65536;
 
   Napi::Value runBatch(const Napi::CallbackInfo& info) {

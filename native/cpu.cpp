@@ -6,8 +6,8 @@
 // Arm: AArch64 builds always have the NEON set, because Advanced SIMD is part of the
 // AArch64 baseline; other Arm builds run the scalar set.
 // AMX (x86): CPUID leaf 7 EDX bits 22 and 24 give AMX-BF16 and AMX-TILE, XCR0 bits 17-18 the
-// OS support for the tile state. Linux also wants a per-process permission before the first
-// tile instruction; without it that instruction faults.
+// OS support for the tile state. Linux also requires a per-process permission before the first
+// tile instruction. Without it, that instruction faults.
 // WebAssembly: builds with -msimd128 (wasm/) add the "simd128" set; a wasm module that
 // loads at all has SIMD128, so no run-time check is needed.
 

@@ -220,7 +220,7 @@ void Model::compileOp(size_t index) {
 }
 
 // Adds bfloat16 tiles to the matrices of one op when the model runs in BF16 and the shape
-// suits the AMX GEMM. w holds the groups' weights one after another, columns x depth each.
+// suits the AMX GEMM. w contains the groups' weights one after another, columns x depth each.
 void Model::packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t columns, int64_t depth) {
   if (!bf16_ || !bf16Applies(columns, depth)) return;
   const int64_t values = tilesBf16Size(columns, depth);

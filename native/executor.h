@@ -59,7 +59,7 @@ struct OpProfile {
 
 // Arithmetic a model may use. BF16 lets GEMM-lowered layers (1x1 and im2col convolutions,
 // fully connected) multiply bfloat16-rounded operands on AMX tiles with float32 sums, where
-// amxBf16Ready() holds; every other layer, and every layer elsewhere, stays float32.
+// amxBf16Ready() is true. Every other layer, and every layer on other CPUs, stays float32.
 enum class Precision { FP32, BF16 };
 
 class Model {

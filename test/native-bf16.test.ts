@@ -95,7 +95,7 @@ convCase('1x1, 4 columns stays float32', [1, 6, 6, 64], conv(1, 1, 0, 1, 4), { k
 convCase('1x1, depth 8 stays float32', [1, 6, 6, 8], conv(1, 1, 0, 1, 32), { kind: Activation.NONE }, 0);
 
 // Products of bfloat16 values are exact in float32, so only the float32 sum separates the
-// kernel from the rounded reference: far below the rounding of the operands themselves.
+// kernel from the rounded reference. That error is far below the rounding of the operands.
 const TOLERANCE = 1e-4;
 
 function maxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {

@@ -47,7 +47,7 @@ int64_t tilesBf16Size(int64_t columns, int64_t depth) {
   return roundUp(columns, 2 * kPanelWidth) * roundUp(depth, kTileDepth);
 }
 
-// Tile (t, q) covers columns [16t, 16t + 16) and depth [32q, 32q + 32). Its row r holds
+// Tile (t, q) covers columns [16t, 16t + 16) and depth [32q, 32q + 32). Its row r contains
 // 16 pairs, one per column j: B[32q + 2r][16t + j] then B[32q + 2r + 1][16t + j], the
 // operand layout of TDPBF16PS. Tiles are stored t major, q minor.
 void packTilesBf16(const float* w, int64_t columns, int64_t depth, int64_t ldw, uint16_t* tiles) {

@@ -56,8 +56,8 @@ const TileConfig& tileConfig() {
   return config;
 }
 
-// Rounds 16 floats to bfloat16, to nearest even. Inputs are activations, so NaN is not
-// kept apart: it may round to infinity.
+// Rounds 16 floats to bfloat16, to nearest even. NaN gets no special case, because the
+// inputs are activations, so a NaN may come out as infinity or zero.
 inline __m256i toBf16x16(__m512 x) {
   const __m512i bits = _mm512_castps_si512(x);
   const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
@@ -127,7 +127,7 @@ void gemmAmxBf16(int64_t rows, const float* a, int64_t lda, const PackedMatrix& 
   const int64_t tileColumns = (b.n + kBlock - 1) / kBlock * 2;
   const int64_t strideA = depth * static_cast<int64_t>(sizeof(uint16_t));
 
-  // Sized once per thread to the deepest A seen, so a model run allocates nothing here.
+  // Grows per thread to the deepest A seen, so after a model's first run this allocates nothing.
   thread_local std::vector<uint16_t> block;
   if (static_cast<int64_t>(block.size()) < kBlock * depth) block.resize(kBlock * depth);
   alignas(64) float acc[kBlock][kBlock];
