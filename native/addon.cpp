@@ -227,12 +227,12 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     return model_;
   }
 
-  Napi::Value run(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
+  // Queues the worker that makeWorker builds and returns its promise, or returns a rejected
+  // promise when makeWorker throws, so argument errors reach the caller as rejections.
+  template <typename MakeWorker>
+  static Napi::Value queue(Napi::Env env, MakeWorker makeWorker) {
     try {
-      std::shared_ptr<const Model> model = liveModel(env);
-      std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
-      RunWorker* worker = new RunWorker(env, model, {inputs}, false);
+      RunWorker* worker = makeWorker();
       Napi::Promise promise = worker->promise();
       worker->Queue();
       return promise;
@@ -243,12 +243,21 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     }
   }
 
+  Napi::Value run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return queue(env, [&] {
+      std::shared_ptr<const Model> model = liveModel(env);
+      std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
+      return new RunWorker(env, model, {inputs}, false);
+    });
+  }
+
   // Maximum number of input sets per runBatch call.
   static constexpr uint32_t kMaxBatch = 65536;
 
   Napi::Value runBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    try {
+    return queue(env, [&] {
       std::shared_ptr<const Model> model = liveModel(env);
       if (!info[0].IsArray()) throw invalidArgument(env, "Expected an array of input arrays for sets but received " + describe(info[0]));
       Napi::Array array = info[0].As<Napi::Array>();
@@ -264,15 +273,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
           throw invalidArgument(env, "Input set " + std::to_string(i) + ": " + error.Message());
         }
       }
-      RunWorker* worker = new RunWorker(env, model, std::move(sets), true);
-      Napi::Promise promise = worker->promise();
-      worker->Queue();
-      return promise;
-    } catch (const Napi::Error& error) {
-      Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-      deferred.Reject(error.Value());
-      return deferred.Promise();
-    }
+      return new RunWorker(env, model, std::move(sets), true);
+    });
   }
 
   Napi::Value runSync(const Napi::CallbackInfo& info) {

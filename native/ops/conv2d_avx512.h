@@ -1,5 +1,6 @@
 // Helpers shared by the AVX-512 depthwise (conv2d_avx512.cpp) and direct
-// (conv2d_direct_avx512.cpp) convolutions. Include it only from files compiled with -mavx512f.
+// (conv2d_direct_avx512.cpp) convolutions and the AVX-512 and AMX GEMMs (gemm_avx512.cpp,
+// gemm_amx.cpp). Include it only from files compiled with -mavx512f.
 #pragma once
 
 #include <immintrin.h>
@@ -11,6 +12,22 @@
 
 namespace facebits {
 namespace conv_avx512 {
+
+// Applies activation kind (the Activation codes of plan.h, not SIGMOID) to 16 floats. lo and
+// hi are the CLIP bounds and slope the PReLU or leaky ReLU slopes.
+inline __m512 activate16(__m512 x, int32_t kind, __m512 lo, __m512 hi, __m512 slope) {
+  const __m512 zero = _mm512_setzero_ps();
+  switch (kind) {
+    case 1: return _mm512_max_ps(x, zero);
+    case 2: return _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    case 3:
+    case 4: {
+      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
+      return _mm512_mask_mul_ps(x, negative, x, slope);
+    }
+    default: return x;
+  }
+}
 
 // Applies act (not SIGMOID) to every accumulator. Each case is a loop with constant trip
 // counts that the compiler unrolls, so the accumulators stay in registers. SIGMOID is

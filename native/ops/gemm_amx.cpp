@@ -26,6 +26,8 @@
 // GCC 12 reports the _mm512_undefined_ps inside _mm512_max_ps as maybe-uninitialized.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "conv2d_avx512.h"
+
 namespace facebits {
 
 namespace {
@@ -83,19 +85,7 @@ void convertRows(const float* a, int64_t lda, int64_t count, int64_t k, int64_t 
   }
 }
 
-inline __m512 activate16(__m512 x, int32_t kind, __m512 lo, __m512 hi, __m512 slope) {
-  const __m512 zero = _mm512_setzero_ps();
-  switch (kind) {
-    case 1: return _mm512_max_ps(x, zero);
-    case 2: return _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-    case 3:
-    case 4: {
-      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
-      return _mm512_mask_mul_ps(x, negative, x, slope);
-    }
-    default: return x;
-  }
-}
+using conv_avx512::activate16;
 
 // Adds bias, applies act and stores rows [0, count) and columns [column, column + 32) of a
 // 32 x 32 accumulator block to C, leaving columns >= b.n unwritten.

@@ -14,6 +14,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "../kernels.h"
+#include "conv2d_avx512.h"
 
 namespace facebits {
 
@@ -27,19 +28,7 @@ namespace {
 constexpr int64_t kTileRows = 8;
 constexpr int64_t kBlockRows = 96;
 
-inline __m512 activate16(__m512 x, int32_t kind, __m512 lo, __m512 hi, __m512 slope) {
-  const __m512 zero = _mm512_setzero_ps();
-  switch (kind) {
-    case 1: return _mm512_max_ps(x, zero);
-    case 2: return _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-    case 3:
-    case 4: {
-      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
-      return _mm512_mask_mul_ps(x, negative, x, slope);
-    }
-    default: return x;
-  }
-}
+using conv_avx512::activate16;
 
 struct TileArgs {
   int64_t depth;
