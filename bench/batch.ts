@@ -9,7 +9,7 @@ import { native } from '../lib/native';
 import { Row } from './report';
 import type { Timing } from './stats';
 import { forSlowCalls, measureGroup, MeasureOptions } from './stats';
-import { cores, hwcToChw, MODEL_FILES, normalise, photo } from './setup';
+import { cores, hwcToChw, MODEL_FILES, normalise, photo, SHARED_HINT } from './setup';
 import { flushedOnnxCopy } from './flush-onnx';
 import { ortSession, ortTensor } from './single';
 
@@ -47,7 +47,7 @@ export async function batchRows(options: MeasureOptions, faces: number): Promise
   const rows: Row[] = [];
   for (const [label, file, peerFile, peerBatches] of models) {
     if (!fs.existsSync(file) || !fs.existsSync(peerFile)) {
-      console.log(`skip batch ${label}: model file not found`);
+      console.log(`skip batch ${label}: ${file} or ${peerFile} not found ${SHARED_HINT}`);
       continue;
     }
     const model = loadFromPath(file, 'embedder');

@@ -74,24 +74,25 @@ function environment(quick: boolean): Record<string, string> {
 /** Prints the ratios that the project's speed targets refer to. They never change the exit status. */
 function printTargets(rows: Row[]): void {
   const lines: string[] = [];
+  const status = (met: boolean): string => (met ? 'met' : 'not met');
   for (const row of rows) {
     if (row.section.startsWith('Embedding') && row.peer && row.ratio !== undefined) {
       const precision = row.name.endsWith(', bf16') ? ', facebits in bf16 against float32' : '';
-      lines.push(`embedding ${row.name}: ${row.ratio.toFixed(2)}x ${row.peer.name}, ${row.ratioOfMinima?.toFixed(2)}x of minima (target <= 0.80x${precision})`);
+      lines.push(`embedding ${row.name}: ${row.ratio.toFixed(2)}x ${row.peer.name}, ${row.ratioOfMinima?.toFixed(2)}x of minima (target <= 0.80x${precision}: ${status(row.ratio <= 0.8)})`);
     }
     if (row.name.startsWith('YuNet') && row.ratio !== undefined) {
-      lines.push(`detection ${row.name}: ${row.ratio.toFixed(2)}x onnxruntime-node, ${row.ratioOfMinima?.toFixed(2)}x of minima (target <= 1.00x)`);
+      lines.push(`detection ${row.name}: ${row.ratio.toFixed(2)}x onnxruntime-node, ${row.ratioOfMinima?.toFixed(2)}x of minima (target <= 1.00x: ${status(row.ratio <= 1)})`);
     }
     if (row.section.startsWith('Hamming') && row.name.startsWith('512') && row.peer) {
       const share = (100 * row.peer.timing.median) / row.facebits.median;
       const kind = row.name.slice(row.name.lastIndexOf(', ') + 2);
-      lines.push(`Hamming 512-bit scan, ${kind}: ${share.toFixed(0)} % of read bandwidth (target >= 70 %)`);
+      lines.push(`Hamming 512-bit scan, ${kind}: ${share.toFixed(0)} % of read bandwidth (target >= 70 %: ${status(share >= 70)})`);
     }
     if (row.name === 'import to first verdict') {
-      lines.push(`cold start: ${row.facebits.median.toFixed(0)} ms (target <= 150 ms)`);
+      lines.push(`cold start: ${row.facebits.median.toFixed(0)} ms (target <= 150 ms: ${status(row.facebits.median <= 150)})`);
     }
   }
-  if (lines.length) console.log(`\n## Targets\n${lines.map((line) => `  ${line}`).join('\n')}`);
+  if (lines.length) console.log(`\n## Targets (medians; the exit status never depends on them)\n${lines.map((line) => `  ${line}`).join('\n')}`);
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,12 @@ interface Group {
   seconds: number;
 }
 
+const USAGE = 'Usage: npx tsx bench/profile.ts MODEL [--precision fp32|bf16] [--runs N] [--input N,C,H,W]';
+
+function usageError(message: string): Error {
+  return new Error(`${message}\n${USAGE}`);
+}
+
 function main(): void {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
@@ -21,9 +27,12 @@ function main(): void {
     allowPositionals: true,
   });
   const [file] = positionals;
-  if (!file) throw new Error('Usage: npx tsx bench/profile.ts MODEL [--precision bf16] [--runs N] [--input N,C,H,W]');
+  if (!file) throw usageError('Missing the model file.');
   const precision = (values.precision ?? 'fp32') as Precision;
   const runs = Number(values.runs ?? 200);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 1e6) {
+    throw usageError(`--runs expects an integer from 1 to 1000000, received "${values.runs}".`);
+  }
   const inputShape = values.input ? values.input.split(',').map(Number) : undefined;
 
   const model = loadFromPath(file, 'embedder', { inputShape }, native(), precision);
@@ -31,8 +40,11 @@ function main(): void {
   const input = new Float32Array(size).map(() => Math.random() * 255);
   model.native.profileSync([input], Math.max(1, Math.floor(runs / 10)));
   const ops = model.native.profileSync([input], runs);
-  console.log(`${file}: ${native().isa()}, ${model.native.bf16Layers() ? 'bf16' : 'fp32'}, ${runs} runs`);
+  const ran = model.native.bf16Layers() ? 'bf16' : 'fp32';
+  const fallback = precision === 'bf16' && ran === 'fp32' ? ' (bf16 requested, but this core has no AMX-BF16 tiles)' : '';
+  console.log(`${file}: ${native().isa()}, ${ran}${fallback}, ${runs} runs`);
   print(ops, runs);
+  console.log('Ops other than convolutions and fully connected layers have no FLOP count, so no GFLOP/s.');
 }
 
 // Prints the ops grouped by description, slowest group first, with a fused op's work
@@ -66,4 +78,10 @@ function print(ops: OpProfile[], runs: number): void {
   console.log(`${(total * 1e3).toFixed(3).padStart(8)} total, ${(allFlops / total / 1e9).toFixed(1)} GFLOP/s`);
 }
 
-main();
+try {
+  main();
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  console.error(`profile: ${code ? `${code}: ` : ''}${(error as Error).message}`);
+  process.exitCode = 2;
+}

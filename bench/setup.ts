@@ -8,6 +8,8 @@ export const ROOT = path.join(__dirname, '..');
 export const SHARED = process.env.FACEBITS_SHARED ?? path.join(ROOT, '..', 'shared');
 export const LFW = path.join(SHARED, 'faces', 'lfw');
 export const MODELS = path.join(SHARED, 'models');
+/** Added to skip lines for missing reference files. */
+export const SHARED_HINT = '(set FACEBITS_SHARED to the folder that contains models/ and faces/)';
 
 export const MODEL_FILES = {
   mobilefacenet: path.join(MODELS, 'mobilefacenet-foamliu', 'MobileFaceNet.onnx'),

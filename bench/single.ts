@@ -10,7 +10,7 @@ import { native } from '../lib/native';
 import { Row, timeRow } from './report';
 import { measureGroup, MeasureOptions } from './stats';
 import { flushedOnnxCopy } from './flush-onnx';
-import { checkSame, hwcToChw, MODEL_FILES, normalise, photo } from './setup';
+import { checkSame, hwcToChw, MODEL_FILES, normalise, photo, SHARED_HINT } from './setup';
 import { runTfjsGraph, tfjsGraphModel, tfjsWasm } from './tfjs-wasm';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -63,7 +63,7 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
   ];
   for (const [label, file] of models) {
     if (!fs.existsSync(file)) {
-      console.log(`skip embedding ${label}: ${file} not found`);
+      console.log(`skip embedding ${label}: ${file} not found ${SHARED_HINT}`);
       continue;
     }
     const model = loadFromPath(file, 'embedder');
@@ -98,7 +98,12 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
     }
     if (bf16) {
       const note = 'facebits bf16 precision (AMX); onnxruntime float32';
-      rows.push(timeRow('Embedding, one face, one thread', `${label}, bf16`, timings[timings.length - 1], 'onnxruntime-node', peer, note));
+      const bf16Timing = timings[timings.length - 1];
+      rows.push(timeRow('Embedding, one face, one thread', `${label}, bf16`, bf16Timing, 'onnxruntime-node', peer, note));
+      if (flushedSession) {
+        const peerName = `onnxruntime-node, ${copy.flushed} subnormal weights set to 0`;
+        rows.push(timeRow('Embedding, one face, one thread', `${label}, bf16`, bf16Timing, peerName, timings[2], note));
+      }
       bf16.native.dispose();
     } else {
       console.log(`skip bf16 embedding ${label}: ${amxSkipReason()}`);
@@ -112,7 +117,7 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
 async function blazefaceRows(options: MeasureOptions): Promise<Row[]> {
   const file = MODEL_FILES.blazeface;
   if (!fs.existsSync(file)) {
-    console.log(`skip BlazeFace: ${file} not found`);
+    console.log(`skip BlazeFace: ${file} not found ${SHARED_HINT}`);
     return [];
   }
   const tf = await tfjsWasm();
@@ -139,7 +144,7 @@ async function blazefaceRows(options: MeasureOptions): Promise<Row[]> {
 async function yunetRows(options: MeasureOptions): Promise<Row[]> {
   const file = MODEL_FILES.yunet;
   if (!fs.existsSync(file)) {
-    console.log(`skip YuNet: ${file} not found`);
+    console.log(`skip YuNet: ${file} not found ${SHARED_HINT}`);
     return [];
   }
   const [height, width] = [480, 640];

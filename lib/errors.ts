@@ -29,6 +29,8 @@ export class FacebitsError extends Error {
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 77) + '...' : value);
   if (value instanceof Uint8Array || value instanceof Float32Array) return `${value.constructor.name}(${value.length})`;
+  // A short list of numbers, such as a shape, is shown in full.
+  if (Array.isArray(value) && value.length <= 8 && value.every((item) => typeof item === 'number')) return `[${value.join(', ')}]`;
   if (Array.isArray(value)) return `array(${value.length})`;
   if (value === null || value === undefined) return String(value);
   if (isPlainObject(value)) return describeKeys(Object.keys(value));

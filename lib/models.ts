@@ -55,6 +55,8 @@ function perChannel(value: number | number[] | undefined, fallback: number, name
 function compile(
   header: ModelHeader, words: Int32Array, weights: Float32Array, file: string, core: NativeBinding, precision: Precision,
 ): LoadedModel {
+  // Checked here because the core's argument errors below are reported as model errors.
+  if (precision !== 'fp32' && precision !== 'bf16') throw invalidParameter('precision', '"fp32" or "bf16"', precision);
   let model: NativeModel;
   try {
     // The core sets subnormal weights to zero as it copies them (native/executor.cpp).
