@@ -40,6 +40,17 @@ export function lfwImage(name: string, index: number): string {
   return path.join(LFW, name, `${name}_${String(index).padStart(4, '0')}.jpg`);
 }
 
+/** Returns the code of the FacebitsError that fn throws, or undefined when it returns. */
+export function errorCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, FacebitsError);
+    return (error as FacebitsError).code;
+  }
+  return undefined;
+}
+
 export async function rejectsWith(promise: Promise<unknown> | (() => unknown), code: string, pattern?: RegExp): Promise<FacebitsError> {
   try {
     await (typeof promise === 'function' ? promise() : promise);

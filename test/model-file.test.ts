@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { FacebitsError } from '../lib/errors';
 import { decodeModelFile, encodeModelFile, ModelHeader } from '../lib/model-file';
+import { errorCode } from './helpers';
 
 const header: ModelHeader = {
   id: 'test@1',
@@ -16,16 +16,6 @@ const header: ModelHeader = {
   outputShapes: [[1, 8]],
 };
 const plan = { words: Int32Array.from([1, 2, 3, -4]), weights: Float32Array.from([0.5, -1.25, 3]) };
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, FacebitsError);
-    return (error as FacebitsError).code;
-  }
-  return undefined;
-}
 
 test('model file round-trips', () => {
   const decoded = decodeModelFile(encodeModelFile({ header, plan }), 'x.fbm');
@@ -39,16 +29,16 @@ test('model file rejects a flipped byte', () => {
   for (const at of [5, 20, bytes.length - 40, bytes.length - 1]) {
     const copy = Buffer.from(bytes);
     copy[at] ^= 0x10;
-    assert.is(code(() => decodeModelFile(copy, 'x.fbm')), 'INVALID_MODEL', `byte ${at}`);
+    assert.is(errorCode(() => decodeModelFile(copy, 'x.fbm')), 'INVALID_MODEL', `byte ${at}`);
   }
 });
 
 test('model file rejects truncation and foreign bytes', () => {
   const bytes = encodeModelFile({ header, plan });
   for (const length of [0, 3, 40, bytes.length - 1]) {
-    assert.is(code(() => decodeModelFile(bytes.subarray(0, length), 'x.fbm')), 'INVALID_MODEL', `length ${length}`);
+    assert.is(errorCode(() => decodeModelFile(bytes.subarray(0, length), 'x.fbm')), 'INVALID_MODEL', `length ${length}`);
   }
-  assert.is(code(() => decodeModelFile(Buffer.from('{"format":"graph-model"}'), 'x.fbm')), 'INVALID_MODEL');
+  assert.is(errorCode(() => decodeModelFile(Buffer.from('{"format":"graph-model"}'), 'x.fbm')), 'INVALID_MODEL');
 });
 
 /** Sets the version field of an encoded file, with or without fixing its digest. */

@@ -8,20 +8,11 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { encode, FacebitsError, fitQuantizer, loadQuantizer, parseQuantizer, randomQuantizer, saveQuantizer, serializeQuantizer } from '../lib';
+import { encode, fitQuantizer, loadQuantizer, parseQuantizer, randomQuantizer, saveQuantizer, serializeQuantizer } from '../lib';
 import { crc32 } from '../lib/template';
 import { verifyNative } from '../lib/verify-native';
+import { errorCode } from './helpers';
 import { random, randomArray } from './native-reference';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, FacebitsError);
-    return (error as FacebitsError).code;
-  }
-  return undefined;
-}
 
 function unit(v: Float32Array): Float32Array {
   const n = Math.hypot(...v);
@@ -137,12 +128,12 @@ test('labelled codes separate identities better than random ones', () => {
 
 test('fitQuantizer rejects invalid options', () => {
   const { embeddings, labels } = clusters(8, 5, 3, 0.2, 4);
-  assert.is(code(() => fitQuantizer(embeddings, { labels: labels.slice(1) })), 'INVALID_ARGUMENT', 'labels length');
-  assert.is(code(() => fitQuantizer(embeddings, { labels: embeddings.map((_, i) => i) })), 'INVALID_ARGUMENT', 'no repeated identity');
-  assert.is(code(() => fitQuantizer(embeddings, { bits: 8, rotation: 'itq', components: 9 })), 'INVALID_ARGUMENT', 'itq components');
-  assert.is(code(() => fitQuantizer(embeddings, { bitsPerAxis: 0 })), 'INVALID_ARGUMENT', 'bitsPerAxis');
-  assert.is(code(() => fitQuantizer(embeddings, { withinPower: 2, labels })), 'INVALID_ARGUMENT', 'withinPower');
-  assert.is(code(() => fitQuantizer([embeddings[0], new Float32Array(8).fill(NaN)])), 'INVALID_ARGUMENT', 'NaN embedding');
+  assert.is(errorCode(() => fitQuantizer(embeddings, { labels: labels.slice(1) })), 'INVALID_ARGUMENT', 'labels length');
+  assert.is(errorCode(() => fitQuantizer(embeddings, { labels: embeddings.map((_, i) => i) })), 'INVALID_ARGUMENT', 'no repeated identity');
+  assert.is(errorCode(() => fitQuantizer(embeddings, { bits: 8, rotation: 'itq', components: 9 })), 'INVALID_ARGUMENT', 'itq components');
+  assert.is(errorCode(() => fitQuantizer(embeddings, { bitsPerAxis: 0 })), 'INVALID_ARGUMENT', 'bitsPerAxis');
+  assert.is(errorCode(() => fitQuantizer(embeddings, { withinPower: 2, labels })), 'INVALID_ARGUMENT', 'withinPower');
+  assert.is(errorCode(() => fitQuantizer([embeddings[0], new Float32Array(8).fill(NaN)])), 'INVALID_ARGUMENT', 'NaN embedding');
 });
 
 test('a quantiser round-trips through its versioned file', () => {
@@ -164,19 +155,19 @@ test('corrupted, truncated and foreign quantiser files raise INVALID_MODEL', () 
   const bytes = serializeQuantizer(randomQuantizer(8, { bits: 16 }));
   const corrupted = bytes.slice();
   corrupted[40] ^= 0x10;
-  assert.is(code(() => parseQuantizer(corrupted)), 'INVALID_MODEL', 'corrupted');
+  assert.is(errorCode(() => parseQuantizer(corrupted)), 'INVALID_MODEL', 'corrupted');
   for (const length of [0, 3, 20, 27, bytes.length - 1]) {
-    assert.is(code(() => parseQuantizer(bytes.subarray(0, length))), 'INVALID_MODEL', `truncated to ${length}`);
+    assert.is(errorCode(() => parseQuantizer(bytes.subarray(0, length))), 'INVALID_MODEL', `truncated to ${length}`);
   }
   const longer = new Uint8Array(bytes.length + 4);
   longer.set(bytes);
-  assert.is(code(() => parseQuantizer(longer)), 'INVALID_MODEL', 'trailing bytes');
-  assert.is(code(() => parseQuantizer(Uint8Array.from(Buffer.from('\x89PNG\r\n\x1a\n0000000000000000000000000000')))), 'INVALID_MODEL', 'foreign');
+  assert.is(errorCode(() => parseQuantizer(longer)), 'INVALID_MODEL', 'trailing bytes');
+  assert.is(errorCode(() => parseQuantizer(Uint8Array.from(Buffer.from('\x89PNG\r\n\x1a\n0000000000000000000000000000')))), 'INVALID_MODEL', 'foreign');
   const future = bytes.slice();
   future[4] = 2;
   new DataView(future.buffer).setUint32(future.length - 4, crc32(future.subarray(0, future.length - 4)), true);
-  assert.is(code(() => parseQuantizer(future)), 'INVALID_MODEL', 'future version');
-  assert.is(code(() => loadQuantizer(path.join(os.tmpdir(), 'facebits-no-such-quantizer.fbq'))), 'INVALID_ARGUMENT', 'missing file');
+  assert.is(errorCode(() => parseQuantizer(future)), 'INVALID_MODEL', 'future version');
+  assert.is(errorCode(() => loadQuantizer(path.join(os.tmpdir(), 'facebits-no-such-quantizer.fbq'))), 'INVALID_ARGUMENT', 'missing file');
 });
 
 test.run();

@@ -12,7 +12,7 @@ import type { Facebits, Template } from '../lib';
 import { native } from '../lib/native';
 import { evaluateScorers } from '../lib/eval/scorers';
 import { crc32 } from '../lib/template';
-import { FULL_LFW_ON_WASM, rejectsWith, sharedPath, skipOnWasm } from './helpers';
+import { errorCode, FULL_LFW_ON_WASM, rejectsWith, sharedPath, skipOnWasm } from './helpers';
 import { lfwEmbeddings } from './lfw-cache';
 
 const pct = (v: number): string => `${(v * 100).toFixed(2)} %`;
@@ -27,16 +27,6 @@ function message(fn: () => unknown): string {
   throw new Error('expected an error, but the call succeeded');
 }
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, FacebitsError);
-    return (error as FacebitsError).code;
-  }
-  return undefined;
-}
-
 test('calibrate accepts at most far x impostors', () => {
   const impostors = Array.from({ length: 1000 }, (_, i) => i / 1000);
   const c = calibrate(impostors, { far: 1e-2 });
@@ -45,7 +35,7 @@ test('calibrate accepts at most far x impostors', () => {
   const d = calibrate(impostors.map((s) => ({ score: s * 100, same: false })).concat([{ score: 0, same: true }]), { far: 1e-2, direction: 'lower' });
   assert.is(impostors.filter((s) => s * 100 <= d.threshold).length, 10);
   assert.is(d.tar, 1);
-  assert.is(code(() => calibrate([1, 2], { far: 2 })), 'INVALID_ARGUMENT');
+  assert.is(errorCode(() => calibrate([1, 2], { far: 2 })), 'INVALID_ARGUMENT');
 });
 
 test('Hamming of codes of any length is the same on every ISA', () => {
@@ -84,8 +74,8 @@ test('a head round-trips through its versioned file and rejects others', () => {
   assert.equal(Array.from(again.weights), Array.from(head.weights));
   const p = headProbability(again, pairs[0].a, pairs[0].b);
   assert.ok(p > 0.5, `same-person probability ${p}`);
-  assert.is(code(() => parseHead('{"format":"facebits-head","version":9}')), 'INVALID_MODEL');
-  assert.is(code(() => parseHead('not json')), 'INVALID_MODEL');
+  assert.is(errorCode(() => parseHead('{"format":"facebits-head","version":9}')), 'INVALID_MODEL');
+  assert.is(errorCode(() => parseHead('not json')), 'INVALID_MODEL');
 });
 
 let fb: Facebits | undefined;
@@ -106,13 +96,13 @@ test('corrupted, truncated and foreign template files raise INVALID_TEMPLATE', a
   assert.is(back.count, 3);
   const corrupted = bytes.slice();
   corrupted[40] ^= 0x10;
-  assert.is(code(() => parseTemplate(corrupted)), 'INVALID_TEMPLATE', 'corrupted');
-  for (const length of [0, 3, 9, 30, bytes.length - 1]) assert.is(code(() => parseTemplate(bytes.subarray(0, length))), 'INVALID_TEMPLATE', `truncated to ${length}`);
-  assert.is(code(() => parseTemplate(Uint8Array.from(Buffer.from('\x89PNG\r\n\x1a\n0000000000000000')))), 'INVALID_TEMPLATE', 'foreign');
+  assert.is(errorCode(() => parseTemplate(corrupted)), 'INVALID_TEMPLATE', 'corrupted');
+  for (const length of [0, 3, 9, 30, bytes.length - 1]) assert.is(errorCode(() => parseTemplate(bytes.subarray(0, length))), 'INVALID_TEMPLATE', `truncated to ${length}`);
+  assert.is(errorCode(() => parseTemplate(Uint8Array.from(Buffer.from('\x89PNG\r\n\x1a\n0000000000000000')))), 'INVALID_TEMPLATE', 'foreign');
   const future = bytes.slice();
   future[4] = 2;
   new DataView(future.buffer).setUint32(future.length - 4, crc32(future.subarray(0, future.length - 4)), true);
-  assert.is(code(() => parseTemplate(future)), 'INVALID_TEMPLATE', 'future version');
+  assert.is(errorCode(() => parseTemplate(future)), 'INVALID_TEMPLATE', 'future version');
   const flipped = bytes.slice();
   flipped[5] ^= 0x40;
   assert.match(message(() => parseTemplate(flipped)), /checksum does not match.*version field reads 16385.*corrupted/);
