@@ -63,7 +63,7 @@ export interface LoadOptions {
    * 'fp32' (default) or 'bf16'. With 'bf16' the native backend runs the layers that lower
    * to a matrix product (1x1 and im2col convolutions, fully connected) on AMX tiles in
    * bfloat16 with float32 sums. It needs a CPU with AMX-BF16 (Intel Xeon from Sapphire
-   * Rapids on), and elsewhere runs float32. The `precision` property tells which ran.
+   * Rapids on), and elsewhere runs float32. The `precision` property reports which ran.
    * docs/ACCURACY.md gives its LFW accuracy.
    */
   precision?: Precision;
@@ -140,8 +140,8 @@ export async function load(options: LoadOptions = {}): Promise<Facebits> {
     throw invalidParameter('multipleFaces', '"most-likely" or "error"', options.multipleFaces);
   }
 
+  // Model compilation (lib/models.ts) checks the value.
   const precision = options.precision ?? 'fp32';
-  if (precision !== 'fp32' && precision !== 'bf16') throw invalidParameter('precision', '"fp32" or "bf16"', options.precision);
 
   if (options.backend !== undefined && options.backend !== 'native' && options.backend !== 'wasm') {
     throw invalidParameter('backend', '"native" or "wasm"', options.backend);

@@ -89,6 +89,13 @@ Napi::Array outputsToJs(Napi::Env env, const std::vector<TensorOutput>& outputs)
   return result;
 }
 
+// Returns the data pointers of a plan's checked inputs, in input order.
+std::vector<const float*> dataOf(std::vector<Napi::Float32Array>& inputs) {
+  std::vector<const float*> data;
+  for (Napi::Float32Array& input : inputs) data.push_back(input.Data());
+  return data;
+}
+
 // Runs a plan on the libuv pool, once per input set. It holds its own reference to the
 // model, so a dispose() during the run frees the model only when the run is done, and
 // references to the input arrays so the garbage collector keeps them while Execute reads
@@ -102,12 +109,8 @@ class RunWorker : public Napi::AsyncWorker {
         kernels_(&currentKernels()),
         batch_(batch) {
     for (std::vector<Napi::Float32Array>& inputs : sets) {
-      std::vector<const float*> data;
-      for (Napi::Float32Array& input : inputs) {
-        data.push_back(input.Data());
-        references_.push_back(Napi::Persistent(input));
-      }
-      data_.push_back(std::move(data));
+      for (Napi::Float32Array& input : inputs) references_.push_back(Napi::Persistent(input));
+      data_.push_back(dataOf(inputs));
     }
   }
 
@@ -281,8 +284,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     Napi::Env env = info.Env();
     std::shared_ptr<const Model> model = liveModel(env);
     std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
-    std::vector<const float*> data;
-    for (Napi::Float32Array& input : inputs) data.push_back(input.Data());
+    const std::vector<const float*> data = dataOf(inputs);
     std::vector<TensorOutput> outputs;
     try {
       outputs = model->run(data.data(), currentKernels());
@@ -297,14 +299,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     Napi::Env env = info.Env();
     std::shared_ptr<const Model> model = liveModel(env);
     std::vector<Napi::Float32Array> inputs = checkInputs(info, *model);
-    if (!info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() < 1 ||
-        info[1].As<Napi::Number>().DoubleValue() > 1e6 ||
-        info[1].As<Napi::Number>().DoubleValue() != static_cast<double>(info[1].As<Napi::Number>().Int64Value())) {
-      throw invalidArgument(env, "Expected an integer from 1 to 1000000 for runs but received " + describe(info[1]));
-    }
-    const int64_t runs = info[1].As<Napi::Number>().Int64Value();
-    std::vector<const float*> data;
-    for (Napi::Float32Array& input : inputs) data.push_back(input.Data());
+    const int64_t runs = integerArg(info, 1, "runs", 1, 1000000);
+    const std::vector<const float*> data = dataOf(inputs);
     std::vector<OpProfile> ops;
     try {
       ops = model->profile(data.data(), currentKernels(), runs);

@@ -39,6 +39,7 @@ struct Features {
   bool avx2 = false;
   bool avx512 = false;
   bool avx512Popcount = false;
+  bool amxBf16 = false;  // AMX-TILE and AMX-BF16 with OS support, before Linux's permission
 };
 
 #if FACEBITS_X86
@@ -67,9 +68,13 @@ Features detect() {
   const bool avx512bw = ebx & (1u << 30);
   const bool avx512vl = ebx & (1u << 31);
   const bool vpopcntdq = ecx & (1u << 14);
+  const bool amxBf16 = edx & (1u << 22);
+  const bool amxTile = edx & (1u << 24);
+  const bool tileState = (xcr0 & 0x60000) == 0x60000;
   f.avx2 = avx2 && fma && ymmState;
   f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && zmmState;
   f.avx512Popcount = f.avx512 && vpopcntdq;
+  f.amxBf16 = f.avx512 && amxBf16 && amxTile && tileState;
 #endif
   return f;
 }
@@ -129,12 +134,7 @@ bool hasAvx512Popcount() { return features().avx512Popcount; }
 bool amxBf16Ready() {
   static const bool ready = [] {
 #if FACEBITS_X86 && defined(__linux__)
-    if (!features().avx512 || !amxBf16Gemm()) return false;
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-    const bool amxBf16 = edx & (1u << 22);
-    const bool amxTile = edx & (1u << 24);
-    if (!amxBf16 || !amxTile || (readXcr0() & 0x60000) != 0x60000) return false;
+    if (!features().amxBf16 || !amxBf16Gemm()) return false;
     constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
     constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
     return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;

@@ -24,8 +24,6 @@ namespace {
 
 constexpr int64_t kAlignFloats = 16;  // 64 bytes
 
-int64_t roundUp(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
-
 int32_t param(const PlanOp& op, size_t i) { return op.params[i]; }
 float paramF(const PlanOp& op, size_t i) { return paramFloat(op.params[i]); }
 
@@ -338,10 +336,10 @@ std::string Model::describe(size_t index, const KernelTable& k) const {
       const std::string kernel = std::to_string(g.kh) + "x" + std::to_string(g.kw);
       const std::string stride = g.sh > 1 ? " s" + std::to_string(g.sh) : "";
       if (c.isDepthwise) return "depthwise " + kernel + stride + " " + std::to_string(g.c) + ", " + size;
-      const std::string how = k.reference ? "reference"
-                              : (k.directConv && !c.direct.empty()) ? "direct"
-                                                                     : kernelOf(c.matrices[0]);
-      return "conv " + kernel + stride + " " + std::to_string(g.c) + "->" + std::to_string(g.oc) + ", " + size + ", " + how;
+      const std::string path = k.reference ? "reference"
+                               : (k.directConv && !c.direct.empty()) ? "direct"
+                                                                      : kernelOf(c.matrices[0]);
+      return "conv " + kernel + stride + " " + std::to_string(g.c) + "->" + std::to_string(g.oc) + ", " + size + ", " + path;
     }
     case OpType::FULLY_CONNECTED:
       return "fully connected " + std::to_string(out.dims[1]) + " out, " + (k.reference ? "reference" : kernelOf(c.matrices[0]));

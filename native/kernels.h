@@ -25,9 +25,10 @@ struct ActParams {
 // data is 64-byte aligned. GEMM kernels take PReLU slopes from here, not from ActParams.
 constexpr int64_t kPanelWidth = 16;
 //
-// tiles, when not null, contains the same B in bfloat16 for the AMX kernel (see packTilesBf16
-// in gemm.cpp): 1 KiB tiles of 32 rows of K by 16 columns, K zero-padded to tileDepth (a
-// multiple of 32) and N to a multiple of 32. Only models loaded with bf16 precision have it.
+// tiles, when not null, contains the same B in bfloat16 for the AMX kernel (packTilesBf16 in
+// gemm.cpp). It is a run of 1 KiB tiles of 32 rows of K by 16 columns, with K zero-padded to
+// tileDepth (a multiple of 32) and N to a multiple of 32. Only models loaded with bf16
+// precision have it.
 constexpr int64_t kTileDepth = 32;
 struct PackedMatrix {
   const float* panels = nullptr;

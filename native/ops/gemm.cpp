@@ -39,10 +39,6 @@ uint16_t toBf16(float x) {
 
 bool bf16Applies(int64_t columns, int64_t depth) { return columns >= kPanelWidth && depth >= kTileDepth; }
 
-namespace {
-int64_t roundUp(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
-}  // namespace
-
 int64_t tilesBf16Size(int64_t columns, int64_t depth) {
   return roundUp(columns, 2 * kPanelWidth) * roundUp(depth, kTileDepth);
 }

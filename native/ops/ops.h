@@ -12,6 +12,9 @@
 
 namespace facebits {
 
+// Rounds value up to a multiple of step (step > 0).
+inline int64_t roundUp(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
+
 // Scalar activation of one value in output channel `channel`.
 inline float activate(float x, const ActParams& act, int64_t channel) {
   switch (static_cast<Activation>(act.kind)) {
