@@ -36,6 +36,12 @@ struct CompiledOp {
   // Index of the next op, a 1x1 CONV2D that the direct convolution applies in the same
   // pass (DirectConvFn's post), or -1.
   int64_t fusedPointwise = -1;
+  // For a depthwise CONV2D: the 1x1 CONV2D after it, and the residual ADD after that or -1,
+  // which run on each band of bandRows output rows while the band is in cache (runBands).
+  // bandPointwise is -1 when the depthwise conv runs alone.
+  int64_t bandPointwise = -1;
+  int64_t bandAdd = -1;
+  int64_t bandRows = 0;
   std::vector<float> bias;             // bias, zero-filled when the plan has none
   ConvGeometry conv{};
   bool isDepthwise = false;
@@ -85,7 +91,11 @@ class Model {
   void compileOp(size_t index);
   void packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t columns, int64_t depth);
   void layoutArena();
-  void fusePointwise();
+  void fusePointwise(const std::vector<int32_t>& consumers);
+  void fuseBands(const std::vector<int32_t>& consumers);
+  // The last op that runs with op index in one pass: index itself unless ops were fused into it.
+  size_t groupEnd(size_t index) const;
+  void runBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   // Runs op index and returns how many ops it ran: 2 when the next op was fused into it.
   size_t execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   const float* constData(const PlanOp& op, size_t i) const { return weights_.data() + op.consts[i].offset; }

@@ -385,6 +385,54 @@ directThenPointwise('direct then 1x1 second reader', [1, 8, 12, 3], conv(3, 1, 1
 directThenPointwise('direct then 1x1 sigmoid', [1, 6, 10, 3], conv(3, 1, 1, 1, 16), { kind: Activation.SIGMOID }, 16, relu);
 directThenPointwise('direct then 1x1 too wide', [1, 6, 10, 3], conv(3, 1, 1, 1, 16), relu, 24, relu);
 
+// A depthwise conv followed by a 1x1 conv, and optionally by an ADD of the 1x1 conv's output
+// and a second plan input, runs in bands of output rows where the kernel set is not the
+// reference one. The shapes give several bands (each band holds 16384 floats of depthwise
+// output) with a partial last band, odd channel counts, a batch of two and stride 2.
+interface BandOptions {
+  add?: ref.Act;
+  residualFirst?: boolean;
+}
+const bandCases: { name: string; builder: PlanBuilder; inputs: Float32Array[]; last: number; depthwise: number }[] = [];
+
+function depthwiseThenPointwise(name: string, shape: number[], dw: ref.ConvParams, dwAct: ref.Act, outputs: number,
+                                pwAct: ref.Act, options: BandOptions = {}) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const channels = shape[3];
+  const dwConsts = [ref.randomArray(channels * dw.kh * dw.kw, next), ref.randomArray(channels, next)];
+  if (dwAct.kind === Activation.PRELU) dwConsts.push(dwAct.slopes!);
+  const y = b.add(OpType.CONV2D, [x],
+    [dw.kh, dw.kw, dw.sh, dw.sw, dw.dh, dw.dw, dw.pt, dw.pl, dw.pb, dw.pr, channels, channels, ...activationParams(dwAct)], dwConsts);
+  const pwConsts = [ref.randomArray(outputs * channels, next), ref.randomArray(outputs, next)];
+  if (pwAct.kind === Activation.PRELU) pwConsts.push(pwAct.slopes!);
+  const z = b.add(OpType.CONV2D, [y], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, outputs, ...activationParams(pwAct)], pwConsts);
+  const inputs = [ref.randomArray(ref.sizeOf(shape), next)];
+  let last = z;
+  if (options.add) {
+    const oh = Math.floor((shape[1] + dw.pt + dw.pb - (dw.kh - 1) * dw.dh - 1) / dw.sh) + 1;
+    const ow = Math.floor((shape[2] + dw.pl + dw.pr - (dw.kw - 1) * dw.dw - 1) / dw.sw) + 1;
+    const residualShape = [shape[0], oh, ow, outputs];
+    const residual = b.input(residualShape);
+    inputs.push(ref.randomArray(ref.sizeOf(residualShape), next));
+    const operands = options.residualFirst ? [residual, z] : [z, residual];
+    last = b.add(OpType.BINARY, operands, [BinaryKind.ADD, ...activationParams(options.add), 0]);
+  }
+  cases.push({ name, builder: b, outputs: [last], inputs });
+  bandCases.push({ name, builder: b, inputs, last, depthwise: y });
+}
+
+const none = { kind: Activation.NONE };
+depthwiseThenPointwise('depthwise then 1x1 then add in bands', [1, 30, 20, 64], conv(3, 1, 1, 64, 64),
+  { kind: Activation.PRELU, slopes: slopes(64) }, 64, none, { add: none });
+depthwiseThenPointwise('depthwise stride 2 then 1x1 in bands', [2, 41, 23, 200], { ...conv(3, 2, 1, 200, 200), pb: 0 }, relu, 40,
+  { kind: Activation.PRELU, slopes: slopes(40) });
+depthwiseThenPointwise('depthwise then 1x1 then add relu in bands', [1, 9, 70, 100], { ...conv(3, 1, 1, 100, 100), pt: 0, pl: 2 },
+  { kind: Activation.CLIP, a: -0.1, b: 0.4 }, 24, relu, { add: relu, residualFirst: true });
+depthwiseThenPointwise('depthwise dilated 5x5 then 1x1 then add clip', [1, 25, 25, 33], conv(5, 1, 4, 33, 33, 2), none, 3,
+  { kind: Activation.LEAKY_RELU, a: 0.1 }, { add: { kind: Activation.CLIP, a: -0.5, b: 0.5 } });
+
 {
   // A small BlazeFace-like block: channel padding, depthwise conv, 1x1 conv, add, max pool.
   const next = ref.random(seed++);
@@ -420,6 +468,38 @@ for (const c of cases) {
     });
   }
 }
+
+// The banded pass computes every value as the separate ops do, so its outputs are bit for
+// bit those of the same plan with the depthwise output also a plan output, which keeps the
+// ops separate.
+for (const c of bandCases) {
+  for (const isa of fastIsas) {
+    test(`${isa} ${c.name} matches the ops run separately`, () => {
+      const banded = runWith(isa, { name: c.name, builder: c.builder, outputs: [c.last], inputs: c.inputs });
+      const separate = runWith(isa, { name: c.name, builder: c.builder, outputs: [c.last, c.depthwise], inputs: c.inputs });
+      assert.equal(banded[0].shape, separate[0].shape);
+      assert.ok(Buffer.from(banded[0].data.buffer).equals(Buffer.from(separate[0].data.buffer)), `${isa} ${c.name}`);
+    });
+  }
+}
+
+test('profileSync counts the ops of a banded pass in the depthwise conv', () => {
+  const c = bandCases[0];
+  for (const isa of isas) {
+    binding.setIsa(isa);
+    try {
+      const { words, weights } = encodePlan(c.builder.build([c.last]));
+      const ops = new binding.Model(words, weights).profileSync(c.inputs, 2);
+      assert.is(ops.length, 3);
+      assert.match(ops[0].description, /^depthwise 3x3 64, 30x20 out/);
+      const expected = isa === 'scalar' ? -1 : 0;
+      assert.is(ops[1].fusedInto, expected, `${isa} conv`);
+      assert.is(ops[2].fusedInto, expected, `${isa} add`);
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  }
+});
 
 test('run resolves like runSync', async () => {
   const c = cases[0];

@@ -69,12 +69,12 @@ void depthwiseScalar(const ConvGeometry& g, const float* input, const float* wei
   }
 }
 
-namespace {
-
 bool isPointwise(const ConvGeometry& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0 && g.groups == 1 &&
          g.oh == g.h && g.ow == g.w;
 }
+
+namespace {
 
 // Output pixels per im2col block: about 128 KiB of scratch, at least one micro-tile.
 int64_t blockRows(const ConvGeometry& g) {

@@ -52,6 +52,8 @@ void conv2dReference(const ConvGeometry& g, const float* input, const float* wei
                      const ActParams& act, float* output);
 void depthwiseScalar(const ConvGeometry& g, const float* input, const float* weights, const float* bias,
                      const ActParams& act, float* output);
+// Whether g is a 1x1 conv with stride 1 and no padding: a GEMM straight over the input pixels.
+bool isPointwise(const ConvGeometry& g);
 // Fast path: im2col into `scratch` (conv2dScratchFloats floats) and the table's GEMM.
 // packed has one PackedMatrix per group.
 int64_t conv2dScratchFloats(const ConvGeometry& g);
