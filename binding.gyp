@@ -24,6 +24,7 @@
         "native/addon.cpp",
         "native/cpu.cpp",
         "native/executor.cpp",
+        "native/fusion.cpp",
         "native/image.cpp",
         "native/plan.cpp",
         "native/verify.cpp",

@@ -21,7 +21,7 @@ CXXFLAGS="-std=c++17 -O1 -g -fno-omit-frame-pointer -Wno-unknown-warning-option 
 # generated stubs that abort if they are ever reached.
 NAPI_INCLUDES="-I$(node -p "require('node-addon-api').include_dir") -I$(node -p "require('node-api-headers').include_dir")"
 CXXFLAGS="$CXXFLAGS $NAPI_INCLUDES -DNAPI_CPP_EXCEPTIONS -DNAPI_VERSION=8"
-CORE=(native/cpu.cpp native/executor.cpp native/image.cpp native/plan.cpp native/search.cpp)
+CORE=(native/cpu.cpp native/executor.cpp native/fusion.cpp native/image.cpp native/plan.cpp native/search.cpp)
 for f in native/ops/*.cpp; do CORE+=("$f"); done
 
 objects=()

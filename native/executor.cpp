@@ -24,11 +24,6 @@ namespace {
 
 constexpr int64_t kAlignFloats = 16;  // 64 bytes
 
-// Depthwise output floats per band in runBands (64 KiB). The band then stays in L2 between
-// the depthwise conv that writes it and the GEMM that reads it. On MobileFaceNet, 8,192 to
-// 32,768 floats ran equally fast and 4,096 was slower (one 2-core Xeon with a 2 MiB L2).
-constexpr int64_t kBandFloats = 16384;
-
 int32_t param(const PlanOp& op, size_t i) { return op.params[i]; }
 float paramF(const PlanOp& op, size_t i) { return paramFloat(op.params[i]); }
 
@@ -243,72 +238,6 @@ void Model::packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t colu
   ++bf16Layers_;
 }
 
-void Model::fusePointwise(const std::vector<int32_t>& consumers) {
-  for (size_t i = 0; i + 1 < plan_.ops.size(); ++i) {
-    const CompiledOp& c = compiled_[i];
-    const PlanOp& next = plan_.ops[i + 1];
-    if (c.direct.empty() || c.conv.oc > 16 || c.act.kind == static_cast<int32_t>(Activation::SIGMOID)) continue;
-    if (next.type != OpType::CONV2D || next.inputs.size() != 1 || next.inputs[0] != plan_.ops[i].output) continue;
-    if (consumers[plan_.ops[i].output] != 1) continue;
-    const CompiledOp& n = compiled_[i + 1];
-    if (!isPointwise(n.conv) || n.conv.oc > 16 || n.act.kind == static_cast<int32_t>(Activation::SIGMOID)) continue;
-    compiled_[i].fusedPointwise = static_cast<int64_t>(i + 1);
-  }
-}
-
-void Model::fuseBands(const std::vector<int32_t>& consumers) {
-  const auto sigmoid = static_cast<int32_t>(Activation::SIGMOID);
-  for (size_t i = 0; i + 1 < plan_.ops.size(); ++i) {
-    CompiledOp& c = compiled_[i];
-    const PlanOp& op = plan_.ops[i];
-    if (op.type != OpType::CONV2D || !c.isDepthwise || c.act.kind == sigmoid) continue;
-    const PlanOp& next = plan_.ops[i + 1];
-    const CompiledOp& n = compiled_[i + 1];
-    if (next.type != OpType::CONV2D || next.inputs.size() != 1 || next.inputs[0] != op.output) continue;
-    if (consumers[op.output] != 1 || !isPointwise(n.conv) || !n.direct.empty() || n.act.kind == sigmoid) continue;
-    c.bandPointwise = static_cast<int64_t>(i + 1);
-
-    // A residual ADD of two tensors of the conv's shape, with an activation that works per
-    // element (PReLU slopes would need the flattened channel index binaryBroadcast uses).
-    if (i + 2 < plan_.ops.size()) {
-      const PlanOp& add = plan_.ops[i + 2];
-      const int32_t kind = compiled_[i + 2].act.kind;
-      const bool elementwise = kind == 0 || kind == static_cast<int32_t>(Activation::RELU) ||
-                               kind == static_cast<int32_t>(Activation::CLIP) ||
-                               kind == static_cast<int32_t>(Activation::LEAKY_RELU);
-      if (add.type == OpType::BINARY && param(add, 0) == static_cast<int32_t>(BinaryKind::ADD) &&
-          add.inputs.size() == 2 && elementwise && consumers[next.output] == 1) {
-        int32_t other = -1;
-        if (add.inputs[0] == next.output) {
-          other = add.inputs[1];
-        } else if (add.inputs[1] == next.output) {
-          other = add.inputs[0];
-        }
-        const Shape& shape = plan_.shapes[next.output];
-        auto same = [&](int32_t id) {
-          const Shape& s = plan_.shapes[id];
-          return s.rank == shape.rank && std::equal(s.dims, s.dims + s.rank, shape.dims);
-        };
-        if (other >= 0 && other != next.output && same(other) && same(add.output)) c.bandAdd = static_cast<int64_t>(i + 2);
-      }
-    }
-
-    // Rows of depthwise output per band: about kBandFloats, at least one row.
-    const int64_t rowFloats = c.conv.ow * c.conv.c;
-    c.bandRows = std::max<int64_t>(1, std::min(c.conv.oh, kBandFloats / std::max<int64_t>(1, rowFloats)));
-    c.scratchFloats = std::max(c.scratchFloats, c.bandRows * rowFloats);
-    i = groupEnd(i);
-  }
-}
-
-size_t Model::groupEnd(size_t index) const {
-  const CompiledOp& c = compiled_[index];
-  if (c.bandAdd >= 0) return static_cast<size_t>(c.bandAdd);
-  if (c.bandPointwise >= 0) return static_cast<size_t>(c.bandPointwise);
-  if (c.fusedPointwise >= 0) return static_cast<size_t>(c.fusedPointwise);
-  return index;
-}
-
 void Model::layoutArena() {
   const int32_t tensorCount = plan_.tensorCount;
   const int64_t end = static_cast<int64_t>(plan_.ops.size());
@@ -360,51 +289,6 @@ void Model::layoutArena() {
   }
 }
 
-void Model::runBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
-  const PlanOp& op = plan_.ops[index];
-  const CompiledOp& c = compiled_[index];
-  const ConvGeometry& g = c.conv;
-  const PlanOp& pointwiseOp = plan_.ops[c.bandPointwise];
-  const CompiledOp& pointwise = compiled_[c.bandPointwise];
-  const PackedMatrix& matrix = pointwise.matrices[0];
-  const GemmFn gemm = gemmFor(k, matrix);
-  const int64_t channels = pointwise.conv.oc;
-
-  // With the ADD fused, the GEMM writes the ADD's output and the residual is added to each band.
-  float* out = tensors[pointwiseOp.output];
-  const float* residual = nullptr;
-  ActParams addAct;
-  if (c.bandAdd >= 0) {
-    const PlanOp& add = plan_.ops[c.bandAdd];
-    out = tensors[add.output];
-    residual = tensors[add.inputs[0] == pointwiseOp.output ? add.inputs[1] : add.inputs[0]];
-    addAct = compiled_[c.bandAdd].act;
-  }
-
-  const float* in = tensors[op.inputs[0]];
-  for (int64_t n = 0; n < g.n; ++n) {
-    for (int64_t oy = 0; oy < g.oh; oy += c.bandRows) {
-      // The band's geometry starts at the first input row it reads; rows above that row
-      // that the kernel reaches are padding in both geometries.
-      const int64_t top = std::max<int64_t>(0, oy * g.sh - g.padTop);
-      ConvGeometry band = g;
-      band.n = 1;
-      band.oh = std::min(c.bandRows, g.oh - oy);
-      band.h = g.h - top;
-      band.padTop = g.padTop + top - oy * g.sh;
-      k.depthwise(band, in + (n * g.h + top) * g.w * g.c, c.depthwise.data(), c.bias.data(), c.act, scratch);
-
-      const int64_t pixels = band.oh * g.ow;
-      float* bandOut = out + (n * g.oh + oy) * g.ow * channels;
-      gemm(pixels, scratch, g.c, matrix, pointwise.act, bandOut, channels);
-      if (!residual) continue;
-      const float* bandResidual = residual + (n * g.oh + oy) * g.ow * channels;
-      k.binary(static_cast<int32_t>(BinaryKind::ADD), bandOut, 1, bandResidual, 1, bandOut, pixels * channels);
-      if (addAct.kind != 0) k.activation(bandOut, pixels, channels, addAct);
-    }
-  }
-}
-
 std::vector<TensorOutput> Model::run(const float* const* inputs, const KernelTable& kernels) const {
   return runTimed(inputs, kernels, nullptr);
 }
@@ -427,7 +311,7 @@ std::vector<OpProfile> Model::profile(const float* const* inputs, const KernelTa
     if (compiled_[i].fusedPointwise >= 0 && kernels.directConv && !kernels.reference) {
       ops[compiled_[i].fusedPointwise].fusedInto = static_cast<int64_t>(i);
     }
-    if (compiled_[i].bandPointwise >= 0 && !kernels.reference) {
+    if (compiled_[i].band.depthwise >= 0 && !kernels.reference) {
       for (size_t j = i + 1; j <= groupEnd(i); ++j) ops[j].fusedInto = static_cast<int64_t>(i);
     }
   }
@@ -441,17 +325,13 @@ std::string Model::describe(size_t index, const KernelTable& k) const {
   const Shape& out = plan_.shapes[op.output];
   const std::string size = out.rank == 4 ? std::to_string(out.dims[1]) + "x" + std::to_string(out.dims[2]) + " out" : "";
   auto kernelOf = [&](const PackedMatrix& m) { return std::string(m.tiles && k.gemmBf16 ? "gemm bf16" : "gemm"); };
+  if (c.band.depthwise >= 0 && !k.reference) return describeBands(index, k);
   switch (op.type) {
     case OpType::CONV2D: {
       const ConvGeometry& g = c.conv;
       const std::string kernel = std::to_string(g.kh) + "x" + std::to_string(g.kw);
       const std::string stride = g.sh > 1 ? " s" + std::to_string(g.sh) : "";
-      if (c.isDepthwise) {
-        std::string text = "depthwise " + kernel + stride + " " + std::to_string(g.c) + ", " + size;
-        if (c.bandPointwise < 0 || k.reference) return text;
-        text += ", in bands with the 1x1 conv to " + std::to_string(compiled_[c.bandPointwise].conv.oc);
-        return c.bandAdd >= 0 ? text + " and the add" : text;
-      }
+      if (c.isDepthwise) return "depthwise " + kernel + stride + " " + std::to_string(g.c) + ", " + size;
       const std::string path = k.reference ? "reference"
                                : (k.directConv && !c.direct.empty()) ? "direct"
                                                                       : kernelOf(c.matrices[0]);
@@ -544,11 +424,12 @@ size_t Model::execute(size_t index, float** tensors, float* scratch, const Kerne
 
   switch (op.type) {
     case OpType::CONV2D:
-      if (k.reference) {
-        conv2dReference(c.conv, in, constData(op, 0), c.bias.data(), c.act, out);
-      } else if (c.isDepthwise && c.bandPointwise >= 0) {
+      if (c.band.depthwise >= 0 && !k.reference) {
         runBands(index, tensors, scratch, k);
         return groupEnd(index) - index + 1;
+      }
+      if (k.reference) {
+        conv2dReference(c.conv, in, constData(op, 0), c.bias.data(), c.act, out);
       } else if (c.isDepthwise) {
         k.depthwise(c.conv, in, c.depthwise.data(), c.bias.data(), c.act, out);
       } else if (k.directConv && !c.direct.empty()) {

@@ -24,6 +24,16 @@ struct AlignedBuffer {
   void allocate(int64_t floats);
 };
 
+// Ops that run together on bands of rows (runBands in fusion.cpp), so the tensors between
+// them stay in cache: a depthwise conv, a 1x1 conv and an optional residual ADD. The fields
+// are op indices, -1 where the group has no such op.
+struct BandGroup {
+  int64_t depthwise = -1;  // -1 on ops that lead no group
+  int64_t pointwise = -1;
+  int64_t add = -1;
+  int64_t rows = 0;  // depthwise output rows per band
+};
+
 // Pre-packed state of one op (only the fields its type uses are set).
 struct CompiledOp {
   ActParams act;
@@ -36,12 +46,7 @@ struct CompiledOp {
   // Index of the next op, a 1x1 CONV2D that the direct convolution applies in the same
   // pass (DirectConvFn's post), or -1.
   int64_t fusedPointwise = -1;
-  // For a depthwise CONV2D: the 1x1 CONV2D after it, and the residual ADD after that or -1,
-  // which run on each band of bandRows output rows while the band is in cache (runBands).
-  // bandPointwise is -1 when the depthwise conv runs alone.
-  int64_t bandPointwise = -1;
-  int64_t bandAdd = -1;
-  int64_t bandRows = 0;
+  BandGroup band;                      // set on the depthwise conv that leads a banded group
   std::vector<float> bias;             // bias, zero-filled when the plan has none
   ConvGeometry conv{};
   bool isDepthwise = false;
@@ -95,7 +100,9 @@ class Model {
   void fuseBands(const std::vector<int32_t>& consumers);
   // The last op that runs with op index in one pass: index itself unless ops were fused into it.
   size_t groupEnd(size_t index) const;
+  // Runs the band group that op index leads (CompiledOp::band).
   void runBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
+  std::string describeBands(size_t index, const KernelTable& k) const;
   // Runs op index and returns how many ops it ran: 2 when the next op was fused into it.
   size_t execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   const float* constData(const PlanOp& op, size_t i) const { return weights_.data() + op.consts[i].offset; }

@@ -29,7 +29,7 @@ const LINK_FLAGS = [
 
 // The core without the Node-API layer and without the x86 kernel sources (AVX2, AVX-512, AMX).
 function sources() {
-  const core = ['native/cpu.cpp', 'native/executor.cpp', 'native/image.cpp', 'native/plan.cpp', 'native/kernels_wasm.cpp', 'native/verify_core.cpp'];
+  const core = ['native/cpu.cpp', 'native/executor.cpp', 'native/fusion.cpp', 'native/image.cpp', 'native/plan.cpp', 'native/kernels_wasm.cpp', 'native/verify_core.cpp'];
   const ops = fs.readdirSync(path.join(root, 'native', 'ops'))
     .filter((name) => name.endsWith('.cpp') && !/avx2|avx512|amx/.test(name))
     .sort()
