@@ -8,7 +8,7 @@ import { loadFromPath } from '../lib/models';
 import { native } from '../lib/native';
 import { Row } from './report';
 import type { Timing } from './stats';
-import { forSlowCalls, measureGroup, MeasureOptions } from './stats';
+import { forSlowCalls, measureGroup, MeasureOptions, TaskHooks } from './stats';
 import { cores, hwcToChw, MODEL_FILES, normalise, photo, SHARED_HINT } from './setup';
 import { flushedOnnxCopy } from './flush-onnx';
 import { ortSession, ortTensor } from './single';
@@ -51,16 +51,35 @@ export async function batchRows(options: MeasureOptions, faces: number): Promise
       continue;
     }
     const model = loadFromPath(file, 'embedder');
-    const session = await ortSession(flushedOnnxCopy(peerFile).path, threads);
-    const input = session.inputNames[0];
-    const runPeer = peerBatches
-      ? () => session.run({ [input]: ortTensor(batched, [faces, 3, 112, 112]) })
-      : () => runAll(faces, 1, () => session.run({ [input]: ortTensor(chw, [1, 3, 112, 112]) }));
+    const peerPath = flushedOnnxCopy(peerFile).path;
+    // onnxruntime's intra-op threads keep spinning after a run. Kept alive between rounds,
+    // they slowed the facebits tasks measured after them by up to half, so the session
+    // exists only around the peer's own samples.
+    let session: any;
+    // An async function, so that tinybench awaits it although the task has hooks.
+    const runPeer = async (): Promise<void> => {
+      const input = session.inputNames[0];
+      if (peerBatches) {
+        await session.run({ [input]: ortTensor(batched, [faces, 3, 112, 112]) });
+      } else {
+        await runAll(faces, 1, () => session.run({ [input]: ortTensor(chw, [1, 3, 112, 112]) }));
+      }
+    };
+    const peerHooks: TaskHooks = {
+      beforeAll: async () => {
+        session = await ortSession(peerPath, threads);
+        await runPeer();
+      },
+      afterAll: async () => {
+        await session.release();
+        session = undefined;
+      },
+    };
     const bf16 = amx ? loadFromPath(file, 'embedder', {}, undefined, 'bf16') : undefined;
     const chunks = split(faces, threads).map((count) => Array.from({ length: count }, () => [hwc]));
-    const tasks: Array<[string, () => unknown]> = [
+    const tasks: Array<[string, () => unknown, TaskHooks?]> = [
       [`facebits batch ${label}`, () => Promise.all(chunks.map((sets) => model.native.runBatch(sets)))],
-      [`onnxruntime batch ${label}`, runPeer],
+      [`onnxruntime batch ${label}`, runPeer, peerHooks],
       [`facebits per face ${label}`, () => runAll(faces, threads, () => model.native.run([hwc]))],
     ];
     if (bf16) tasks.push([`facebits bf16 batch ${label}`, () => Promise.all(chunks.map((sets) => bf16.native.runBatch(sets)))]);
@@ -82,7 +101,6 @@ export async function batchRows(options: MeasureOptions, faces: number): Promise
     if (bf16Timing) rows.push(row(`${label}, runBatch per core, bf16`, bf16Timing, 'facebits bf16 precision (AMX); onnxruntime float32'));
     bf16?.native.dispose();
     model.native.dispose();
-    await session.release();
   }
   return rows;
 }

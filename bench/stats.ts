@@ -32,11 +32,17 @@ export function forSlowCalls(options: MeasureOptions): MeasureOptions {
   return { time: 0, iterations: options === QUICK ? 2 : 3, warmupTime: 0, rounds: Math.min(options.rounds, 3) };
 }
 
+/** Untimed steps around one task's samples in each round and phase (warmup or run). */
+export interface TaskHooks {
+  beforeAll?: () => Promise<void> | void;
+  afterAll?: () => Promise<void> | void;
+}
+
 /**
  * Times each task with tinybench in interleaved rounds and returns one latency summary per
  * task, over the samples of all rounds. Errors thrown by a task are rethrown.
  */
-export async function measureGroup(tasks: Array<[string, () => unknown]>, options: MeasureOptions): Promise<Timing[]> {
+export async function measureGroup(tasks: Array<[string, () => unknown, TaskHooks?]>, options: MeasureOptions): Promise<Timing[]> {
   const { Bench } = await import('tinybench');
   const samples: number[][] = tasks.map(() => []);
   for (let round = 0; round < options.rounds; round++) {
@@ -49,7 +55,7 @@ export async function measureGroup(tasks: Array<[string, () => unknown]>, option
       retainSamples: true,
       throws: true,
     });
-    for (const [name, fn] of tasks) bench.add(name, fn as () => Promise<void>);
+    for (const [name, fn, hooks] of tasks) bench.add(name, fn as () => Promise<void>, hooks);
     await bench.run();
     bench.tasks.forEach((task, i) => {
       const result = task.result;

@@ -357,39 +357,34 @@ std::string Model::describe(size_t index, const KernelTable& k) const {
 
 std::vector<TensorOutput> Model::runTimed(const float* const* inputs, const KernelTable& kernels,
                                           std::vector<OpProfile>* profile) const {
-  AlignedBuffer own;
-  float* arena = nullptr;
-  bool usesCache = false;
-  const int64_t total = arenaFloats_ + scratchFloats_;
+  // Each concurrent run takes an arena from the pool, or allocates one when all are busy,
+  // and returns it afterwards. A fresh arena per run page-faults on first touch, and freeing
+  // it can make the kernel flush the TLBs of the process's other threads. Two run() calls in
+  // flight took about 5 % less time with the pool (MobileFaceNet and fr_feature, 2-core Xeon).
+  AlignedBuffer arena;
   {
-    std::lock_guard<std::mutex> lock(cacheMutex_);
-    if (!cachedArenaBusy_) {
-      if (!cachedArena_.data) cachedArena_.allocate(total);
-      cachedArenaBusy_ = true;
-      usesCache = true;
-      arena = cachedArena_.data.get();
+    std::lock_guard<std::mutex> lock(arenaMutex_);
+    if (!freeArenas_.empty()) {
+      arena = std::move(freeArenas_.back());
+      freeArenas_.pop_back();
     }
   }
-  if (!usesCache) {
-    own.allocate(total);
-    arena = own.data.get();
-  }
-  struct Release {
+  if (!arena.data) arena.allocate(arenaFloats_ + scratchFloats_);
+  struct Return {
     const Model* model;
-    bool active;
-    ~Release() {
-      if (!active) return;
-      std::lock_guard<std::mutex> lock(model->cacheMutex_);
-      model->cachedArenaBusy_ = false;
+    AlignedBuffer& arena;
+    ~Return() {
+      std::lock_guard<std::mutex> lock(model->arenaMutex_);
+      if (model->freeArenas_.size() < kMaxPooledArenas) model->freeArenas_.push_back(std::move(arena));
     }
-  } release{this, usesCache};
+  } giveBack{this, arena};
 
   std::vector<float*> tensors(plan_.tensorCount, nullptr);
   for (int32_t t = 0; t < plan_.tensorCount; ++t)
-    if (offsets_[t] >= 0) tensors[t] = arena + offsets_[t];
+    if (offsets_[t] >= 0) tensors[t] = arena.data.get() + offsets_[t];
   for (size_t i = 0; i < plan_.inputs.size(); ++i) tensors[plan_.inputs[i]] = const_cast<float*>(inputs[i]);
 
-  float* scratch = arena + arenaFloats_;
+  float* scratch = arena.data.get() + arenaFloats_;
   {
     FlushDenormals flush;
     if (!profile) {

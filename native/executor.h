@@ -1,6 +1,6 @@
 // A compiled plan: validated, with shapes inferred, weights packed and the tensor
 // arena laid out once at load. run() is const and may be called from several threads
-// at once; each call takes its own arena unless the cached one is free.
+// at once. Each call takes an arena from a pool that keeps one per concurrent call.
 #pragma once
 
 #include <cstdint>
@@ -116,9 +116,10 @@ class Model {
   bool bf16_ = false;
   int64_t bf16Layers_ = 0;
 
-  mutable std::mutex cacheMutex_;
-  mutable AlignedBuffer cachedArena_;
-  mutable bool cachedArenaBusy_ = false;
+  // Arenas of finished runs, at most kMaxPooledArenas: as many as ran at once, up to that.
+  static constexpr size_t kMaxPooledArenas = 8;
+  mutable std::mutex arenaMutex_;
+  mutable std::vector<AlignedBuffer> freeArenas_;
 };
 
 }  // namespace facebits
