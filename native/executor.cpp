@@ -115,6 +115,8 @@ Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_
   fusePointwise(consumers);
   fuseBands(consumers);
   layoutArena();
+  // Returning an arena to the pool then never allocates, so it cannot throw.
+  freeArenas_.reserve(kMaxPooledArenas);
 }
 
 void Model::compileOp(size_t index) {

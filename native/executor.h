@@ -1,6 +1,6 @@
 // A compiled plan: validated, with shapes inferred, weights packed and the tensor
 // arena laid out once at load. run() is const and may be called from several threads
-// at once. Each call takes an arena from a pool that keeps one per concurrent call.
+// at once. Each call takes an arena from a pool, which keeps up to 8 for later calls.
 #pragma once
 
 #include <cstdint>

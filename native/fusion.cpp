@@ -33,6 +33,10 @@ bool sameShape(const Shape& a, const Shape& b) {
 
 // Activations that apply per element, so a band can apply them as the whole-tensor op does.
 // PReLU slopes of a BINARY op follow binaryBroadcast's flattened index, not the channel.
+// A 1x1 conv with one input and one output channel compiles as depthwise, without the packed
+// matrix that the GEMM needs.
+bool packedPointwise(const CompiledOp& c) { return isPointwise(c.conv) && !c.isDepthwise && !c.matrices.empty(); }
+
 bool elementwise(int32_t kind) {
   return kind == 0 || kind == static_cast<int32_t>(Activation::RELU) || kind == static_cast<int32_t>(Activation::CLIP) ||
          kind == static_cast<int32_t>(Activation::LEAKY_RELU);
@@ -48,20 +52,26 @@ void Model::fusePointwise(const std::vector<int32_t>& consumers) {
     if (next.type != OpType::CONV2D || next.inputs.size() != 1 || next.inputs[0] != plan_.ops[i].output) continue;
     if (consumers[plan_.ops[i].output] != 1) continue;
     const CompiledOp& n = compiled_[i + 1];
-    if (!isPointwise(n.conv) || n.conv.oc > 16 || n.act.kind == kSigmoid) continue;
+    if (!packedPointwise(n) || n.conv.oc > 16 || n.act.kind == kSigmoid) continue;
     compiled_[i].fusedPointwise = static_cast<int64_t>(i + 1);
+    ++i;
   }
 }
 
 void Model::fuseBands(const std::vector<int32_t>& consumers) {
   for (size_t i = 0; i + 1 < plan_.ops.size(); ++i) {
+    // The ops of a direct conv's pass stay in that pass.
+    if (compiled_[i].fusedPointwise >= 0) {
+      i = groupEnd(i);
+      continue;
+    }
     CompiledOp& c = compiled_[i];
     const PlanOp& op = plan_.ops[i];
     const PlanOp& next = plan_.ops[i + 1];
     const CompiledOp& n = compiled_[i + 1];
     if (op.type != OpType::CONV2D || !c.isDepthwise || c.act.kind == kSigmoid) continue;
     if (next.type != OpType::CONV2D || next.inputs.size() != 1 || next.inputs[0] != op.output) continue;
-    if (consumers[op.output] != 1 || !isPointwise(n.conv) || !n.direct.empty() || n.act.kind == kSigmoid) continue;
+    if (consumers[op.output] != 1 || !packedPointwise(n) || !n.direct.empty() || n.act.kind == kSigmoid) continue;
 
     BandGroup band;
     band.depthwise = static_cast<int64_t>(i);

@@ -384,14 +384,33 @@ directThenPointwise('direct then 1x1 second reader', [1, 8, 12, 3], conv(3, 1, 1
   { kind: Activation.LEAKY_RELU, a: 0.1 }, { secondReader: true });
 directThenPointwise('direct then 1x1 sigmoid', [1, 6, 10, 3], conv(3, 1, 1, 1, 16), { kind: Activation.SIGMOID }, 16, relu);
 directThenPointwise('direct then 1x1 too wide', [1, 6, 10, 3], conv(3, 1, 1, 1, 16), relu, 24, relu);
+// The 1x1 conv from one channel to one compiles as depthwise, so the direct pass cannot take it.
+directThenPointwise('direct then one-channel 1x1', [2, 8, 8, 3], conv(3, 1, 1, 1, 1), relu, 1, { kind: Activation.NONE });
+
+{
+  // A direct conv to one channel, a 1x1 conv from one channel to one, and a 1x1 conv to 80:
+  // the middle conv must not join both the direct pass and a band.
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input([2, 8, 8, 3]);
+  const a = b.add(OpType.CONV2D, [x], [3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, Activation.NONE, f32(0), f32(0)],
+    [ref.randomArray(27, next), ref.randomArray(1, next)]);
+  const y = b.add(OpType.CONV2D, [a], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, Activation.NONE, f32(0), f32(0)],
+    [new Float32Array([2]), new Float32Array([0.5])]);
+  const z = b.add(OpType.CONV2D, [y], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 80, Activation.NONE, f32(0), f32(0)],
+    [ref.randomArray(80, next), ref.randomArray(80, next)]);
+  cases.push({ name: 'direct, one-channel 1x1, then 1x1', builder: b, outputs: [z], inputs: [ref.randomArray(2 * 8 * 8 * 3, next)] });
+}
 
 // A depthwise conv followed by a 1x1 conv, and optionally by an ADD of the 1x1 conv's output
 // and a second plan input, runs in bands of output rows where the kernel set is not the
-// reference one. The shapes give several bands (each band holds 16384 floats of depthwise
+// reference one. The shapes give several bands (each band contains 16384 floats of depthwise
 // output) with a partial last band, odd channel counts, a batch of two and stride 2.
 interface BandOptions {
   add?: ref.Act;
   residualFirst?: boolean;
+  /** Index of a residual value set to NaN. Such a case is not compared with the scalar run. */
+  nanAt?: number;
 }
 const bandCases: { name: string; builder: PlanBuilder; inputs: Float32Array[]; last: number; depthwise: number }[] = [];
 
@@ -415,11 +434,13 @@ function depthwiseThenPointwise(name: string, shape: number[], dw: ref.ConvParam
     const ow = Math.floor((shape[2] + dw.pl + dw.pr - (dw.kw - 1) * dw.dw - 1) / dw.sw) + 1;
     const residualShape = [shape[0], oh, ow, outputs];
     const residual = b.input(residualShape);
-    inputs.push(ref.randomArray(ref.sizeOf(residualShape), next));
+    const residualValues = ref.randomArray(ref.sizeOf(residualShape), next);
+    if (options.nanAt !== undefined) residualValues[options.nanAt] = NaN;
+    inputs.push(residualValues);
     const operands = options.residualFirst ? [residual, z] : [z, residual];
     last = b.add(OpType.BINARY, operands, [BinaryKind.ADD, ...activationParams(options.add), 0]);
   }
-  cases.push({ name, builder: b, outputs: [last], inputs });
+  if (options.nanAt === undefined) cases.push({ name, builder: b, outputs: [last], inputs });
   bandCases.push({ name, builder: b, inputs, last, depthwise: y });
 }
 
@@ -432,6 +453,13 @@ depthwiseThenPointwise('depthwise then 1x1 then add relu in bands', [1, 9, 70, 1
   { kind: Activation.CLIP, a: -0.1, b: 0.4 }, 24, relu, { add: relu, residualFirst: true });
 depthwiseThenPointwise('depthwise dilated 5x5 then 1x1 then add clip', [1, 25, 25, 33], conv(5, 1, 4, 33, 33, 2), none, 3,
   { kind: Activation.LEAKY_RELU, a: 0.1 }, { add: { kind: Activation.CLIP, a: -0.5, b: 0.5 } });
+// A 1x1 conv with one input and one output channel compiles as depthwise and has no packed
+// matrix, so it cannot be the GEMM of a band.
+depthwiseThenPointwise('one-channel depthwise then 1x1', [1, 8, 8, 1], conv(3, 1, 1, 1, 1), relu, 1, none);
+// 5 channels leave a tail after the last 8-float vector of the AVX2 activation.
+const nanAt = 7;
+depthwiseThenPointwise('depthwise then 1x1 then add clip nan', [1, 4, 4, 5], conv(3, 1, 1, 5, 5), none, 5, none,
+  { add: { kind: Activation.CLIP, a: -0.3, b: 0.4 }, nanAt });
 
 {
   // A small BlazeFace-like block: channel padding, depthwise conv, 1x1 conv, add, max pool.
@@ -482,6 +510,16 @@ for (const c of bandCases) {
     });
   }
 }
+
+test('clip after add keeps NaN', () => {
+  const c = bandCases.find((item) => item.name === 'depthwise then 1x1 then add clip nan')!;
+  for (const isa of isas) {
+    const banded = runWith(isa, { name: c.name, builder: c.builder, outputs: [c.last], inputs: c.inputs });
+    const separate = runWith(isa, { name: c.name, builder: c.builder, outputs: [c.last, c.depthwise], inputs: c.inputs });
+    assert.ok(Number.isNaN(banded[0].data[nanAt]), `${isa} banded`);
+    assert.ok(Number.isNaN(separate[0].data[nanAt]), `${isa} separate`);
+  }
+});
 
 test('profileSync counts the ops of a banded pass in the depthwise conv', () => {
   const c = bandCases[0];

@@ -21,7 +21,7 @@ inline __m256 activate8(__m256 x, const ActParams& act, const float* slopes, __m
   const __m256 zero = _mm256_setzero_ps();
   switch (act.kind) {
     case 1: return _mm256_max_ps(x, zero);
-    case 2: return _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(act.a)), _mm256_set1_ps(act.b));
+    case 2: return _mm256_min_ps(_mm256_set1_ps(act.b), _mm256_max_ps(_mm256_set1_ps(act.a), x));
     case 3: {
       const __m256 s = _mm256_maskload_ps(slopes, mask);
       return _mm256_blendv_ps(_mm256_mul_ps(x, s), x, _mm256_cmp_ps(x, zero, _CMP_GE_OQ));

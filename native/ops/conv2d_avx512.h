@@ -14,12 +14,14 @@ namespace facebits {
 namespace conv_avx512 {
 
 // Applies activation kind (the Activation codes of plan.h, not SIGMOID) to 16 floats. lo and
-// hi are the CLIP bounds and slope the PReLU or leaky ReLU slopes.
+// hi are the CLIP bounds and slope the PReLU or leaky ReLU slopes. CLIP passes x as the second
+// operand of max and min, which return that operand when either is NaN, so NaN stays NaN as in
+// the scalar reference.
 inline __m512 activate16(__m512 x, int32_t kind, __m512 lo, __m512 hi, __m512 slope) {
   const __m512 zero = _mm512_setzero_ps();
   switch (kind) {
     case 1: return _mm512_max_ps(x, zero);
-    case 2: return _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    case 2: return _mm512_min_ps(hi, _mm512_max_ps(lo, x));
     case 3:
     case 4: {
       const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
@@ -48,7 +50,7 @@ inline void activateAll(__m512 (&acc)[PIXELS][BLOCKS], const ActParams& act, con
     #pragma GCC unroll 8
     for (int p = 0; p < PIXELS; ++p)
       #pragma GCC unroll 8
-      for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_min_ps(_mm512_max_ps(acc[p][b], lo), hi);
+      for (int b = 0; b < BLOCKS; ++b) acc[p][b] = _mm512_min_ps(hi, _mm512_max_ps(lo, acc[p][b]));
   } else if (act.kind == 3 || act.kind == 4) {
     __m512 slope[BLOCKS];
     #pragma GCC unroll 8

@@ -79,7 +79,7 @@ void activationAvx2(float* data, int64_t rows, int64_t channels, const ActParams
         __m256 x = _mm256_loadu_ps(row + c);
         switch (act.kind) {
           case 1: x = _mm256_max_ps(x, zero); break;
-          case 2: x = _mm256_min_ps(_mm256_max_ps(x, lo), hi); break;
+          case 2: x = _mm256_min_ps(hi, _mm256_max_ps(lo, x)); break;
           case 3:
             x = _mm256_blendv_ps(_mm256_mul_ps(x, _mm256_loadu_ps(act.slopes + c)), x, _mm256_cmp_ps(x, zero, _CMP_GE_OQ));
             break;

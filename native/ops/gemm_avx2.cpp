@@ -28,7 +28,7 @@ inline __m256 activate8(__m256 x, int32_t kind, __m256 lo, __m256 hi, __m256 slo
   const __m256 zero = _mm256_setzero_ps();
   switch (kind) {
     case 1: return _mm256_max_ps(x, zero);
-    case 2: return _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    case 2: return _mm256_min_ps(hi, _mm256_max_ps(lo, x));
     case 3:
     case 4: return _mm256_blendv_ps(_mm256_mul_ps(x, slope), x, _mm256_cmp_ps(x, zero, _CMP_GE_OQ));
     default: return x;
