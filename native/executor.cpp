@@ -115,7 +115,7 @@ Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_
   fusePointwise(consumers);
   fuseBands(consumers);
   layoutArena();
-  // Returning an arena to the pool then never allocates, so it cannot throw.
+  // With the slots reserved, returning an arena to the pool never allocates and so cannot throw.
   freeArenas_.reserve(kMaxPooledArenas);
 }
 
@@ -313,7 +313,7 @@ std::vector<OpProfile> Model::profile(const float* const* inputs, const KernelTa
     if (compiled_[i].fusedPointwise >= 0 && kernels.directConv && !kernels.reference) {
       ops[compiled_[i].fusedPointwise].fusedInto = static_cast<int64_t>(i);
     }
-    if (compiled_[i].band.depthwise >= 0 && !kernels.reference) {
+    if (compiled_[i].band.rows > 0 && !kernels.reference) {
       for (size_t j = i + 1; j <= groupEnd(i); ++j) ops[j].fusedInto = static_cast<int64_t>(i);
     }
   }
@@ -326,8 +326,7 @@ std::string Model::describe(size_t index, const KernelTable& k) const {
   const CompiledOp& c = compiled_[index];
   const Shape& out = plan_.shapes[op.output];
   const std::string size = out.rank == 4 ? std::to_string(out.dims[1]) + "x" + std::to_string(out.dims[2]) + " out" : "";
-  auto kernelOf = [&](const PackedMatrix& m) { return std::string(m.tiles && k.gemmBf16 ? "gemm bf16" : "gemm"); };
-  if (c.band.depthwise >= 0 && !k.reference) return describeBands(index, k);
+  if (c.band.rows > 0 && !k.reference) return describeBands(index, k);
   switch (op.type) {
     case OpType::CONV2D: {
       const ConvGeometry& g = c.conv;
@@ -336,11 +335,11 @@ std::string Model::describe(size_t index, const KernelTable& k) const {
       if (c.isDepthwise) return "depthwise " + kernel + stride + " " + std::to_string(g.c) + ", " + size;
       const std::string path = k.reference ? "reference"
                                : (k.directConv && !c.direct.empty()) ? "direct"
-                                                                      : kernelOf(c.matrices[0]);
+                                                                      : gemmName(k, c.matrices[0]);
       return "conv " + kernel + stride + " " + std::to_string(g.c) + "->" + std::to_string(g.oc) + ", " + size + ", " + path;
     }
     case OpType::FULLY_CONNECTED:
-      return "fully connected " + std::to_string(out.dims[1]) + " out, " + (k.reference ? "reference" : kernelOf(c.matrices[0]));
+      return "fully connected " + std::to_string(out.dims[1]) + " out, " + (k.reference ? "reference" : gemmName(k, c.matrices[0]));
     case OpType::BINARY: return "binary";
     case OpType::UNARY: return "unary";
     case OpType::PAD: return "pad";
@@ -421,7 +420,7 @@ size_t Model::execute(size_t index, float** tensors, float* scratch, const Kerne
 
   switch (op.type) {
     case OpType::CONV2D:
-      if (c.band.depthwise >= 0 && !k.reference) {
+      if (c.band.rows > 0 && !k.reference) {
         runBands(index, tensors, scratch, k);
         return groupEnd(index) - index + 1;
       }

@@ -25,13 +25,11 @@ struct AlignedBuffer {
 };
 
 // Ops that run together on bands of rows (runBands in fusion.cpp), so the tensors between
-// them stay in cache: a depthwise conv, a 1x1 conv and an optional residual ADD. The fields
-// are op indices, -1 where the group has no such op.
+// them stay in cache: a depthwise conv, the 1x1 conv right after it and, when add is set,
+// the residual ADD right after that.
 struct BandGroup {
-  int64_t depthwise = -1;  // -1 on ops that lead no group
-  int64_t pointwise = -1;
-  int64_t add = -1;
-  int64_t rows = 0;  // depthwise output rows per band
+  int64_t rows = 0;  // depthwise output rows per band, 0 on ops that lead no group
+  bool add = false;
 };
 
 // Pre-packed state of one op (only the fields its type uses are set).
@@ -103,7 +101,8 @@ class Model {
   // Runs the band group that op index leads (CompiledOp::band).
   void runBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   std::string describeBands(size_t index, const KernelTable& k) const;
-  // Runs op index and returns how many ops it ran: 2 when the next op was fused into it.
+  // Runs op index and returns how many ops it ran: more than 1 when the ops after it were
+  // fused into it (groupEnd).
   size_t execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   const float* constData(const PlanOp& op, size_t i) const { return weights_.data() + op.consts[i].offset; }
 
@@ -116,7 +115,7 @@ class Model {
   bool bf16_ = false;
   int64_t bf16Layers_ = 0;
 
-  // Arenas of finished runs, at most kMaxPooledArenas: as many as ran at once, up to that.
+  // Arenas of finished runs: one per call that ran at the same time, at most kMaxPooledArenas.
   static constexpr size_t kMaxPooledArenas = 8;
   mutable std::mutex arenaMutex_;
   mutable std::vector<AlignedBuffer> freeArenas_;

@@ -31,12 +31,12 @@ bool sameShape(const Shape& a, const Shape& b) {
   return a.rank == b.rank && std::equal(a.dims, a.dims + a.rank, b.dims);
 }
 
-// Activations that apply per element, so a band can apply them as the whole-tensor op does.
-// PReLU slopes of a BINARY op follow binaryBroadcast's flattened index, not the channel.
 // A 1x1 conv with one input and one output channel compiles as depthwise, without the packed
 // matrix that the GEMM needs.
 bool packedPointwise(const CompiledOp& c) { return isPointwise(c.conv) && !c.isDepthwise && !c.matrices.empty(); }
 
+// Activations that apply per element, so a band can apply them as the whole-tensor op does.
+// PReLU slopes of a BINARY op follow binaryBroadcast's flattened index, not the channel.
 bool elementwise(int32_t kind) {
   return kind == 0 || kind == static_cast<int32_t>(Activation::RELU) || kind == static_cast<int32_t>(Activation::CLIP) ||
          kind == static_cast<int32_t>(Activation::LEAKY_RELU);
@@ -74,8 +74,6 @@ void Model::fuseBands(const std::vector<int32_t>& consumers) {
     if (consumers[op.output] != 1 || !packedPointwise(n) || !n.direct.empty() || n.act.kind == kSigmoid) continue;
 
     BandGroup band;
-    band.depthwise = static_cast<int64_t>(i);
-    band.pointwise = static_cast<int64_t>(i + 1);
 
     // A residual ADD of two tensors of the 1x1 conv's shape.
     if (i + 2 < plan_.ops.size()) {
@@ -92,7 +90,7 @@ void Model::fuseBands(const std::vector<int32_t>& consumers) {
         const Shape& shape = plan_.shapes[next.output];
         if (other >= 0 && other != next.output && sameShape(plan_.shapes[other], shape) &&
             sameShape(plan_.shapes[add.output], shape)) {
-          band.add = static_cast<int64_t>(i + 2);
+          band.add = true;
         }
       }
     }
@@ -108,17 +106,17 @@ void Model::fuseBands(const std::vector<int32_t>& consumers) {
 
 size_t Model::groupEnd(size_t index) const {
   const CompiledOp& c = compiled_[index];
-  if (c.band.depthwise >= 0) return static_cast<size_t>(c.band.add >= 0 ? c.band.add : c.band.pointwise);
+  if (c.band.rows > 0) return index + (c.band.add ? 2 : 1);
   if (c.fusedPointwise >= 0) return static_cast<size_t>(c.fusedPointwise);
   return index;
 }
 
 void Model::runBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
-  const BandGroup& b = compiled_[index].band;
-  const CompiledOp& depthwise = compiled_[b.depthwise];
+  const CompiledOp& depthwise = compiled_[index];
   const ConvGeometry& g = depthwise.conv;
-  const PlanOp& pointwiseOp = plan_.ops[b.pointwise];
-  const CompiledOp& pointwise = compiled_[b.pointwise];
+  const BandGroup& b = depthwise.band;
+  const PlanOp& pointwiseOp = plan_.ops[index + 1];
+  const CompiledOp& pointwise = compiled_[index + 1];
   const PackedMatrix& matrix = pointwise.matrices[0];
   const int64_t channels = pointwise.conv.oc;
 
@@ -126,14 +124,14 @@ void Model::runBands(size_t index, float** tensors, float* scratch, const Kernel
   float* out = tensors[pointwiseOp.output];
   const float* residual = nullptr;
   ActParams addAct;
-  if (b.add >= 0) {
-    const PlanOp& add = plan_.ops[b.add];
+  if (b.add) {
+    const PlanOp& add = plan_.ops[index + 2];
     out = tensors[add.output];
     residual = tensors[add.inputs[0] == pointwiseOp.output ? add.inputs[1] : add.inputs[0]];
-    addAct = compiled_[b.add].act;
+    addAct = compiled_[index + 2].act;
   }
 
-  const float* input = tensors[plan_.ops[b.depthwise].inputs[0]];
+  const float* input = tensors[plan_.ops[index].inputs[0]];
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t oy = 0; oy < g.oh; oy += b.rows) {
       const int64_t rows = std::min(b.rows, g.oh - oy);
@@ -161,16 +159,14 @@ void Model::runBands(size_t index, float** tensors, float* scratch, const Kernel
 }
 
 std::string Model::describeBands(size_t index, const KernelTable& k) const {
-  const BandGroup& b = compiled_[index].band;
-  const ConvGeometry& g = compiled_[b.depthwise].conv;
-  const PackedMatrix& matrix = compiled_[b.pointwise].matrices[0];
+  const ConvGeometry& g = compiled_[index].conv;
+  const CompiledOp& pointwise = compiled_[index + 1];
   std::string text = "depthwise " + std::to_string(g.kh) + "x" + std::to_string(g.kw);
   if (g.sh > 1) text += " s" + std::to_string(g.sh);
-  text += " " + std::to_string(g.c) + " + conv 1x1 " + std::to_string(g.c) + "->" +
-          std::to_string(compiled_[b.pointwise].conv.oc);
-  if (b.add >= 0) text += " + add";
+  text += " " + std::to_string(g.c) + " + conv 1x1 " + std::to_string(g.c) + "->" + std::to_string(pointwise.conv.oc);
+  if (compiled_[index].band.add) text += " + add";
   text += ", " + std::to_string(g.oh) + "x" + std::to_string(g.ow) + " out, in bands, ";
-  return text + (matrix.tiles && k.gemmBf16 ? "gemm bf16" : "gemm");
+  return text + gemmName(k, pointwise.matrices[0]);
 }
 
 }  // namespace facebits

@@ -37,6 +37,8 @@ void gemmScalar(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b
                 int64_t ldc);
 // The GEMM for b: the table's bfloat16 GEMM when b has tiles and the table has one.
 inline GemmFn gemmFor(const KernelTable& k, const PackedMatrix& b) { return b.tiles && k.gemmBf16 ? k.gemmBf16 : k.gemm; }
+// The name of the GEMM that gemmFor picks, as the profiler prints it.
+inline const char* gemmName(const KernelTable& k, const PackedMatrix& b) { return b.tiles && k.gemmBf16 ? "gemm bf16" : "gemm"; }
 // Rounds a float to bfloat16, to nearest even (NaN stays NaN).
 uint16_t toBf16(float x);
 // Whether a GEMM of this shape runs in bfloat16 when the model allows it: the depth fills at
