@@ -521,7 +521,7 @@ test('clip after add keeps NaN', () => {
   }
 });
 
-test('profileSync counts the ops of a banded pass in the depthwise conv', () => {
+test('profileSync folds a banded group into one row', () => {
   const c = bandCases[0];
   for (const isa of isas) {
     binding.setIsa(isa);
