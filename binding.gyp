@@ -58,7 +58,7 @@
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["facebits_avx2", "facebits_avx512", "facebits_amx"]
+          "dependencies": ["facebits_avx2", "facebits_avx512", "facebits_amx", "facebits_avx512_bf16"]
         }]
       ]
     }
@@ -99,6 +99,13 @@
           "sources": ["native/ops/gemm_amx.cpp"],
           "cflags_cc": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mamx-tile", "-mamx-bf16"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mamx-tile", "-mamx-bf16"]}
+        },
+        {
+          "target_name": "facebits_avx512_bf16",
+          "type": "static_library",
+          "sources": ["native/ops/gemm_avx512_bf16.cpp"],
+          "cflags_cc": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512bf16"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512bf16"]}
         }
       ]
     }]

@@ -32,7 +32,7 @@ function split(count: number, parts: number): number[] {
 
 export async function batchRows(options: MeasureOptions, faces: number): Promise<Row[]> {
   const threads = cores();
-  const amx = native().amxBf16();
+  const bf16Gemm = native().bf16Gemm();
   const hwc = normalise(await photo(112, 112), 127.5, 128);
   const chw = hwcToChw(hwc, 112, 112, 3);
   const batched = new Float32Array(chw.length * faces);
@@ -75,7 +75,7 @@ export async function batchRows(options: MeasureOptions, faces: number): Promise
         session = undefined;
       },
     };
-    const bf16 = amx ? loadFromPath(file, 'embedder', {}, undefined, 'bf16') : undefined;
+    const bf16 = bf16Gemm ? loadFromPath(file, 'embedder', {}, undefined, 'bf16') : undefined;
     const chunks = split(faces, threads).map((count) => Array.from({ length: count }, () => [hwc]));
     const tasks: Array<[string, () => unknown, TaskHooks?]> = [
       [`facebits batch ${label}`, () => Promise.all(chunks.map((sets) => model.native.runBatch(sets)))],
@@ -98,7 +98,7 @@ export async function batchRows(options: MeasureOptions, faces: number): Promise
     });
     rows.push(row(`${label}, runBatch per core`, facebits));
     rows.push(row(`${label}, run() per face`, perFace));
-    if (bf16Timing) rows.push(row(`${label}, runBatch per core, bf16`, bf16Timing, 'facebits bf16 precision (AMX); onnxruntime float32'));
+    if (bf16Timing) rows.push(row(`${label}, runBatch per core, bf16`, bf16Timing, `facebits bf16 precision (${bf16Gemm}); onnxruntime float32`));
     bf16?.native.dispose();
     model.native.dispose();
   }

@@ -41,8 +41,9 @@ function main(): void {
   model.native.profileSync([input], Math.max(1, Math.floor(runs / 10)));
   const ops = model.native.profileSync([input], runs);
   const ran = model.native.bf16Layers() ? 'bf16' : 'fp32';
-  const fallback = precision === 'bf16' && ran === 'fp32' ? ' (bf16 requested, but this core has no AMX-BF16 tiles)' : '';
-  console.log(`${file}: ${native().isa()}, ${ran}${fallback}, ${runs} runs`);
+  const fallback = precision === 'bf16' && ran === 'fp32' ? ' (bf16 requested, but this core has no bfloat16 GEMM)' : '';
+  const gemm = ran === 'bf16' ? ` (${native().bf16Gemm()})` : '';
+  console.log(`${file}: ${native().isa()}, ${ran}${gemm}${fallback}, ${runs} runs`);
   print(ops, runs);
   console.log('Ops other than convolutions and fully connected layers have no FLOP count, so no GFLOP/s.');
 }

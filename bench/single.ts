@@ -44,10 +44,40 @@ async function faceInput(): Promise<{ hwc: Float32Array; chw: Float32Array }> {
   return { hwc, chw: hwcToChw(hwc, 112, 112, 3) };
 }
 
+// fmaLoop iterations per sample: about 1 ms on one core that runs 16-float FMAs at 120 GFLOP/s.
+const FMA_ITERATIONS = 400_000;
+
+/**
+ * The core's float32 arithmetic peak, timed like the models: independent FMAs on the widest
+ * vectors of the kernel set in use. No embedder's float32 GEMM can run faster.
+ */
+async function fmaPeakRow(options: MeasureOptions): Promise<Row> {
+  const binding = native();
+  const flops = binding.fmaLoop(FMA_ITERATIONS);
+  const [timing] = await measureGroup([['float32 FMA peak', () => binding.fmaLoop(FMA_ITERATIONS)]], options);
+  const row = timeRow(EMBEDDING, 'float32 FMA peak, one core', timing, undefined, undefined, `12 FMA chains, ${binding.isa()}`);
+  row.rate = { facebits: gflops(flops, timing.median), unit: 'GFLOP/s' };
+  return row;
+}
+
+const EMBEDDING = 'Embedding, one face, one thread';
+
+const gflops = (flops: number, ms: number): number => flops / ms / 1e6;
+
+/** Multiply-adds x 2 of one run of the model. */
+function modelFlops(model: LoadedModel, input: Float32Array): number {
+  return model.native.profileSync([input], 1).reduce((sum, op) => sum + op.flops, 0);
+}
+
+/** Arithmetic rate of both engines on a model of `flops` per run. */
+function withRate(row: Row, flops: number): Row {
+  row.rate = { facebits: gflops(flops, row.facebits.median), peer: row.peer && gflops(flops, row.peer.timing.median), unit: 'GFLOP/s' };
+  return row;
+}
 
 async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
-  const rows: Row[] = [];
-  const amx = native().amxBf16();
+  const rows: Row[] = [await fmaPeakRow(options)];
+  const bf16Gemm = native().bf16Gemm();
   const { hwc, chw } = await faceInput();
   const models: Array<[string, string]> = [
     ['mobilefacenet-foamliu, 112x112', MODEL_FILES.mobilefacenet],
@@ -63,12 +93,13 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
     const ours = (await model.native.run([hwc]))[0].data;
     const theirs = Object.values(await runOrt(session, chw, [1, 3, 112, 112]))[0];
     checkSame(`embedding ${label}`, ours, theirs);
-    // bf16 precision, where AMX runs it: the same model with its matrix products in bfloat16.
+    const flops = modelFlops(model, hwc);
+    // bf16 precision, where a bfloat16 GEMM runs it: the same model with its matrix products in bfloat16.
     // bfloat16 operands keep about 3 significant digits, so a bf16 embedding lies near the
     // float32 one rather than on it. On random inputs both embedders stayed above cosine 0.9996
     // with their float32 output (MobileFaceNet 0.99983, fr_feature 0.99967), so the same 0.999
     // bound applies.
-    const bf16 = amx ? loadFromPath(file, 'embedder', {}, undefined, 'bf16') : undefined;
+    const bf16 = bf16Gemm ? loadFromPath(file, 'embedder', {}, undefined, 'bf16') : undefined;
     if (bf16) checkSame(`embedding ${label}, bf16`, (await bf16.native.run([hwc]))[0].data, theirs);
 
     // facebits sets subnormal weights to zero at load. When a model has any, onnxruntime also
@@ -87,21 +118,21 @@ async function embeddingRows(options: MeasureOptions): Promise<Row[]> {
     const timings = await measureGroup(tasks, options);
     const [facebits, peer] = timings;
     const flushedName = `onnxruntime-node, ${copy.flushed} subnormal weights set to 0`;
-    rows.push(timeRow('Embedding, one face, one thread', label, facebits, 'onnxruntime-node', peer));
+    rows.push(withRate(timeRow(EMBEDDING, label, facebits, 'onnxruntime-node', peer), flops));
     if (flushedSession) {
-      rows.push(timeRow('Embedding, one face, one thread', label, facebits, flushedName, timings[2]));
+      rows.push(withRate(timeRow(EMBEDDING, label, facebits, flushedName, timings[2]), flops));
       await flushedSession.release();
     }
     if (bf16) {
-      const note = 'facebits bf16 precision (AMX); onnxruntime float32';
+      const note = `facebits bf16 precision (${bf16Gemm}); onnxruntime float32`;
       const bf16Timing = timings[timings.length - 1];
-      rows.push(timeRow('Embedding, one face, one thread', `${label}, bf16`, bf16Timing, 'onnxruntime-node', peer, note));
+      rows.push(withRate(timeRow(EMBEDDING, `${label}, bf16`, bf16Timing, 'onnxruntime-node', peer, note), flops));
       if (flushedSession) {
-        rows.push(timeRow('Embedding, one face, one thread', `${label}, bf16`, bf16Timing, flushedName, timings[2], note));
+        rows.push(withRate(timeRow(EMBEDDING, `${label}, bf16`, bf16Timing, flushedName, timings[2], note), flops));
       }
       bf16.native.dispose();
     } else {
-      console.log(`skip bf16 embedding ${label}: this CPU or OS cannot run AMX-BF16 tiles, so bf16 precision would run float32`);
+      console.log(`skip bf16 embedding ${label}: this CPU or OS has neither AMX-BF16 tiles nor AVX512_BF16, so bf16 precision would run float32`);
     }
     model.native.dispose();
     await session.release();

@@ -32,6 +32,7 @@ for src in "${CORE[@]}"; do
   flags=""
   case "$src" in
     *_avx512.cpp) flags="-mavx2 -mfma -mavx512f -mavx512bw -mavx512vl" ;;
+    *_avx512_bf16.cpp) flags="-mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512bf16" ;;
     *_amx.cpp) flags="-mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mamx-tile -mamx-bf16" ;;
     *_avx2.cpp) flags="-mavx2 -mfma" ;;
   esac

@@ -40,8 +40,8 @@ Options:
   --embedder-mean A,B,C      per-channel mean subtracted from 0..255 pixels
   --embedder-std A,B,C       per-channel divisor applied after the mean
   --embedder-input N,C,H,W   input shape for an embedder with dynamic dimensions
-  --precision fp32|bf16      bf16 runs matrix products on AMX tiles where the CPU has AMX-BF16
-                             (float32 elsewhere); default fp32
+  --precision fp32|bf16      bf16 runs matrix products in bfloat16 where the CPU has AMX-BF16
+                             or AVX512_BF16 (float32 elsewhere); default fp32
   --concurrency N            images in flight during eval (default 4)
   --bits N,N,...             eval: also score Hamming distance of fitted codes of these lengths
   --quantizers NAME,...      eval: quantisers to compare at each --bits length, from labelled

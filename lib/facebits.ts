@@ -68,8 +68,8 @@ export class Facebits {
   }
 
   /**
-   * 'bf16' when load({ precision: 'bf16' }) put the embedder's matrix products on AMX tiles,
-   * else 'fp32' (the default, and the fallback on CPUs and backends without AMX-BF16).
+   * 'bf16' when load({ precision: 'bf16' }) put the embedder's matrix products in bfloat16,
+   * else 'fp32' (the default, and the fallback on CPUs and backends without a bfloat16 GEMM).
    */
   get precision(): Precision {
     return this.parts.embedder.model.native.bf16Layers() > 0 ? 'bf16' : 'fp32';

@@ -61,9 +61,10 @@ export interface LoadOptions {
   multipleFaces?: 'most-likely' | 'error';
   /**
    * 'fp32' (default) or 'bf16'. With 'bf16' the native backend runs the layers that lower
-   * to a matrix product (1x1 and im2col convolutions, fully connected) on AMX tiles in
-   * bfloat16 with float32 sums. It needs a CPU with AMX-BF16 (Intel Xeon from Sapphire
-   * Rapids on), and elsewhere runs float32. The `precision` property reports which ran.
+   * to a matrix product (1x1 and im2col convolutions, fully connected) in bfloat16 with
+   * float32 sums. It needs a CPU with AMX-BF16 (Intel Xeon from Sapphire Rapids on) or
+   * AVX512_BF16 (AMD Zen 4 and later, Intel Cooper Lake), and elsewhere runs float32. The
+   * `precision` property reports which ran.
    * docs/ACCURACY.md gives its LFW accuracy.
    */
   precision?: Precision;

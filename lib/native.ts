@@ -24,7 +24,7 @@ export interface NativeModel {
   runBatch(sets: Float32Array[][]): Promise<NativeTensor[][]>;
   /** Frees the packed weights once no run is in flight. Later calls reject. */
   dispose(): void;
-  /** Layers that run in bfloat16 on AMX tiles: 0 unless created with precision 'bf16' on an AMX CPU. */
+  /** Layers that run in bfloat16: 0 unless created with precision 'bf16' where bf16Gemm() is not null. */
   bf16Layers(): number;
   /** Runs the plan `runs` times on the calling thread and returns the time of each op (bench/profile.ts). */
   profileSync(inputs: Float32Array[], runs: number): OpProfile[];
@@ -44,8 +44,8 @@ export interface OpProfile {
 
 /**
  * 'fp32' (default) runs every layer in float32. 'bf16' lets the layers that run as a GEMM
- * (1x1 and im2col convolutions, fully connected) multiply bfloat16-rounded operands on AMX
- * tiles, summing in float32, where amxBf16() is true. Elsewhere it runs float32.
+ * (1x1 and im2col convolutions, fully connected) multiply bfloat16-rounded operands, summing
+ * in float32, where bf16Gemm() is not null. Elsewhere it runs float32.
  */
 export type Precision = 'fp32' | 'bf16';
 
@@ -60,8 +60,15 @@ export interface NativeBinding {
   /** Which build of the core this is. */
   backend: Backend;
   Model: new (words: Int32Array, weights: Float32Array, options?: ModelOptions) => NativeModel;
-  /** Whether models created with precision 'bf16' run on AMX tiles in this process. */
-  amxBf16(): boolean;
+  /**
+   * The bfloat16 GEMM that models created with precision 'bf16' run: 'amx' (AMX-BF16 tiles)
+   * or 'avx512-bf16' (VDPBF16PS). null where they run float32.
+   */
+  bf16Gemm(): string | null;
+  /** The bfloat16 GEMMs this CPU, OS and build can run, best first. */
+  supportedBf16Gemms(): string[];
+  /** Forces a bfloat16 GEMM, for tests and benchmarks. Throws when it cannot run here. */
+  setBf16Gemm(name: string): void;
   /** The kernel set in use: 'avx512', 'avx2', 'neon', 'simd128' (WebAssembly) or 'scalar'. */
   isa(): string;
   /** The kernel sets this CPU can run, best first. */
@@ -103,6 +110,12 @@ export interface NativeBinding {
    * bandwidth. The length must be a non-empty multiple of 8 bytes.
    */
   readSum(buffer: Uint8Array): number;
+  /**
+   * Runs `iterations` steps of 12 independent float32 fused multiply-adds on the widest
+   * vectors of the kernel set in use and returns the floating-point operations done.
+   * Benchmarks time it as the core's float32 arithmetic peak.
+   */
+  fmaLoop(iterations: number): number;
 }
 
 let addon: NativeBinding | undefined;

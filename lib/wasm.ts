@@ -107,10 +107,13 @@ function invalidArgument(message: string): Error {
   return codedError('INVALID_ARGUMENT', message);
 }
 
+// fmaLoop's accumulators, kept outside the call so the engine cannot drop the loop.
+const fmaSink = new Float64Array(12);
+
 // Maximum number of input sets per runBatch call, as in the addon.
 const MAX_BATCH = 65536;
 
-// Checks the Model options as the addon does. WebAssembly has no AMX, so the precision changes nothing here.
+// Checks the Model options as the addon does. WebAssembly has no bfloat16 GEMM, so the precision changes nothing here.
 function precisionArg(options: unknown): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null) {
@@ -267,7 +270,7 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
       }
     }
 
-    /** WebAssembly has no AMX, so bf16 precision runs float32. */
+    /** WebAssembly has no bfloat16 GEMM, so bf16 precision runs float32. */
     bf16Layers(): number {
       this.live();
       return 0;
@@ -540,7 +543,11 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
     ...verify,
     backend: 'wasm',
     Model: WasmModel,
-    amxBf16: () => false,
+    bf16Gemm: () => null,
+    supportedBf16Gemms: () => [],
+    setBf16Gemm(name: string): void {
+      throw invalidArgument(`bf16 GEMM ${describe(name)} cannot run on the WebAssembly core; supported: none`);
+    },
     isa: () => text(core.fb_isa()),
     supportedIsas,
     setIsa(name: string): void {
@@ -631,6 +638,16 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
       let total = 0n;
       for (let offset = 0; offset < buffer.length; offset += 8) total += words.getBigUint64(offset, true);
       return Number(total & ((1n << 53n) - 1n));
+    },
+
+    // NOTE: runs in JavaScript, so it times the JS engine's scalar arithmetic, not SIMD128.
+    fmaLoop(iterations) {
+      const steps = integerArg(iterations, 'iterations', 1, 1e10);
+      const acc = fmaSink.fill(0.001);
+      for (let n = 0; n < steps; n++) {
+        for (let i = 0; i < 12; i++) acc[i] = acc[i] * 0.999 + 0.001;
+      }
+      return 24 * steps;
     },
 
     hammingTopK(query, codes, count, k, threads) {

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -34,7 +35,13 @@ Napi::Error invalidArgument(Napi::Env env, const std::string& message) {
 
 std::string describe(const Napi::Value& value) {
   if (value.IsTypedArray()) return "a typed array of length " + std::to_string(value.As<Napi::TypedArray>().ElementLength());
-  if (value.IsNumber()) return std::to_string(value.As<Napi::Number>().DoubleValue());
+  if (value.IsNumber()) {
+    const double d = value.As<Napi::Number>().DoubleValue();
+    if (d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", d);
+    return text;
+  }
   if (value.IsString()) return "\"" + value.As<Napi::String>().Utf8Value() + "\"";
   if (value.IsUndefined()) return "undefined";
   if (value.IsNull()) return "null";
@@ -329,23 +336,46 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
 Napi::Value isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), currentKernels().name); }
 
-Napi::Value amxBf16Js(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), amxBf16Ready()); }
-
-Napi::Value supportedIsasJs(const Napi::CallbackInfo& info) {
-  const std::vector<std::string> names = supportedIsas();
-  Napi::Array result = Napi::Array::New(info.Env(), names.size());
-  for (size_t i = 0; i < names.size(); ++i) result.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), names[i]));
+Napi::Value stringArray(Napi::Env env, const std::vector<std::string>& names) {
+  Napi::Array result = Napi::Array::New(env, names.size());
+  for (size_t i = 0; i < names.size(); ++i) result.Set(static_cast<uint32_t>(i), Napi::String::New(env, names[i]));
   return result;
 }
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string list;
+  for (const std::string& s : names) list += (list.empty() ? "" : ", ") + s;
+  return list.empty() ? "none" : list;
+}
+
+Napi::Value supportedIsasJs(const Napi::CallbackInfo& info) { return stringArray(info.Env(), supportedIsas()); }
 
 Napi::Value setIsaJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw invalidArgument(env, "Expected an ISA name string but received " + describe(info[0]));
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   if (!setIsa(name)) {
-    std::string supported;
-    for (const std::string& s : supportedIsas()) supported += (supported.empty() ? "" : ", ") + s;
-    throw invalidArgument(env, "ISA \"" + name + "\" is not supported by this CPU or build; supported: " + supported);
+    throw invalidArgument(env, "ISA \"" + name + "\" is not supported by this CPU or build; supported: " + joined(supportedIsas()));
+  }
+  return env.Undefined();
+}
+
+Napi::Value bf16GemmJs(const Napi::CallbackInfo& info) {
+  const std::string name = bf16GemmName();
+  return name.empty() ? info.Env().Null() : Napi::String::New(info.Env(), name);
+}
+
+Napi::Value supportedBf16GemmsJs(const Napi::CallbackInfo& info) { return stringArray(info.Env(), supportedBf16Gemms()); }
+
+Napi::Value setBf16GemmJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) {
+    throw invalidArgument(env, "Expected a bf16 GEMM name string but received " + describe(info[0]));
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (!setBf16Gemm(name)) {
+    throw invalidArgument(env, "bf16 GEMM \"" + name + "\" cannot run on this CPU or build; supported: " +
+                                   joined(supportedBf16Gemms()));
   }
   return env.Undefined();
 }
@@ -629,18 +659,111 @@ Napi::Value readSumJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(total & ((uint64_t(1) << 53) - 1)));
 }
 
+// Runs `iterations` steps of 12 independent fused multiply-adds on the widest float32
+// vectors of the current kernel set and returns the floating-point operations done (2 per
+// lane). Benchmarks time it as the core's float32 arithmetic peak: no GEMM can beat it.
+// Twelve chains cover an FMA latency of 4 to 6 cycles on two pipes.
+constexpr int kFmaChains = 12;
+
+double fmaLoopSerial(int64_t iterations, float* sink) {
+  float acc[kFmaChains];
+  for (int i = 0; i < kFmaChains; ++i) acc[i] = 0.001f * static_cast<float>(i);
+  for (int64_t n = 0; n < iterations; ++n) {
+    #pragma GCC unroll 12
+    for (int i = 0; i < kFmaChains; ++i) acc[i] = acc[i] * 0.999f + 0.001f;
+  }
+  for (int i = 0; i < kFmaChains; ++i) *sink += acc[i];
+  return 2.0 * kFmaChains * static_cast<double>(iterations);
+}
+
+#if FACEBITS_BINARY_X86
+// GCC 12 reports the undefined operands inside _mm512_reduce_add_ps as uninitialized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+__attribute__((target("avx2,fma,avx512f"))) double fmaLoopAvx512(int64_t iterations, float* sink) {
+  __m512 acc[kFmaChains];
+  #pragma GCC unroll 12
+  for (int i = 0; i < kFmaChains; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
+  const __m512 scale = _mm512_set1_ps(0.999f), step = _mm512_set1_ps(0.001f);
+  for (int64_t n = 0; n < iterations; ++n) {
+    #pragma GCC unroll 12
+    for (int i = 0; i < kFmaChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], scale, step);
+  }
+  #pragma GCC unroll 12
+  for (int i = 0; i < kFmaChains; ++i) *sink += _mm512_reduce_add_ps(acc[i]);
+  return 2.0 * 16 * kFmaChains * static_cast<double>(iterations);
+}
+#pragma GCC diagnostic pop
+
+__attribute__((target("avx2,fma"))) double fmaLoopAvx2(int64_t iterations, float* sink) {
+  __m256 acc[kFmaChains];
+  #pragma GCC unroll 12
+  for (int i = 0; i < kFmaChains; ++i) acc[i] = _mm256_set1_ps(0.001f * static_cast<float>(i));
+  const __m256 scale = _mm256_set1_ps(0.999f), step = _mm256_set1_ps(0.001f);
+  for (int64_t n = 0; n < iterations; ++n) {
+    #pragma GCC unroll 12
+    for (int i = 0; i < kFmaChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], scale, step);
+  }
+  alignas(32) float lanes[8];
+  #pragma GCC unroll 12
+  for (int i = 0; i < kFmaChains; ++i) {
+    _mm256_store_ps(lanes, acc[i]);
+    *sink += lanes[0];
+  }
+  return 2.0 * 8 * kFmaChains * static_cast<double>(iterations);
+}
+#endif
+
+#if FACEBITS_BINARY_NEON
+double fmaLoopNeon(int64_t iterations, float* sink) {
+  float32x4_t acc[kFmaChains];
+  for (int i = 0; i < kFmaChains; ++i) acc[i] = vdupq_n_f32(0.001f * static_cast<float>(i));
+  const float32x4_t scale = vdupq_n_f32(0.999f), step = vdupq_n_f32(0.001f);
+  for (int64_t n = 0; n < iterations; ++n) {
+    #pragma GCC unroll 12
+    for (int i = 0; i < kFmaChains; ++i) acc[i] = vfmaq_f32(step, acc[i], scale);
+  }
+  for (int i = 0; i < kFmaChains; ++i) *sink += vaddvq_f32(acc[i]);
+  return 2.0 * 4 * kFmaChains * static_cast<double>(iterations);
+}
+#endif
+
+Napi::Value fmaLoopJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t iterations = integerArg(info, 0, "iterations", 1, int64_t(10000000000));
+  static volatile float sink = 0.0f;
+  float local = 0.0f;
+  double flops;
+  const std::string name = currentKernels().name;
+#if FACEBITS_BINARY_X86
+  if (name == "avx512") flops = fmaLoopAvx512(iterations, &local);
+  else if (name == "avx2") flops = fmaLoopAvx2(iterations, &local);
+  else flops = fmaLoopSerial(iterations, &local);
+#elif FACEBITS_BINARY_NEON
+  flops = name == "neon" ? fmaLoopNeon(iterations, &local) : fmaLoopSerial(iterations, &local);
+#else
+  flops = fmaLoopSerial(iterations, &local);
+#endif
+  sink = sink + local;
+  return Napi::Number::New(env, flops);
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Model", ModelWrap::define(env));
   exports.Set("isa", Napi::Function::New(env, isa, "isa"));
   exports.Set("supportedIsas", Napi::Function::New(env, supportedIsasJs, "supportedIsas"));
   exports.Set("setIsa", Napi::Function::New(env, setIsaJs, "setIsa"));
-  exports.Set("amxBf16", Napi::Function::New(env, amxBf16Js, "amxBf16"));
+  exports.Set("bf16Gemm", Napi::Function::New(env, bf16GemmJs, "bf16Gemm"));
+  exports.Set("supportedBf16Gemms", Napi::Function::New(env, supportedBf16GemmsJs, "supportedBf16Gemms"));
+  exports.Set("setBf16Gemm", Napi::Function::New(env, setBf16GemmJs, "setBf16Gemm"));
   exports.Set("resizeBilinear", Napi::Function::New(env, resizeBilinearJs, "resizeBilinear"));
   exports.Set("warpAffine", Napi::Function::New(env, warpAffineJs, "warpAffine"));
   exports.Set("packSigns", Napi::Function::New(env, packSignsJs, "packSigns"));
   exports.Set("hamming", Napi::Function::New(env, hammingJs, "hamming"));
   exports.Set("hammingMany", Napi::Function::New(env, hammingManyJs, "hammingMany"));
   exports.Set("readSum", Napi::Function::New(env, readSumJs, "readSum"));
+  exports.Set("fmaLoop", Napi::Function::New(env, fmaLoopJs, "fmaLoop"));
   exports.Set("hammingTopK", Napi::Function::New(env, hammingTopKJs, "hammingTopK"));
   registerVerify(env, exports);
   return exports;

@@ -8,6 +8,8 @@
 // AMX (x86): CPUID leaf 7 EDX bits 22 and 24 give AMX-BF16 and AMX-TILE, XCR0 bits 17-18 the
 // OS support for the tile state. Linux also requires a per-process permission before the first
 // tile instruction. Without it, that instruction faults.
+// AVX512_BF16 (x86): CPUID leaf 7 subleaf 1 EAX bit 5, on top of the AVX-512 set's requirements.
+// bf16 precision runs on AMX where the tiles can run and on VDPBF16PS elsewhere.
 // WebAssembly: builds with -msimd128 (wasm/) add the "simd128" set; a wasm module that
 // loads at all has SIMD128, so no run-time check is needed.
 
@@ -40,6 +42,7 @@ struct Features {
   bool avx512 = false;
   bool avx512Popcount = false;
   bool amxBf16 = false;  // AMX-TILE and AMX-BF16 with OS support, before Linux's permission
+  bool avx512Bf16 = false;
 };
 
 #if FACEBITS_X86
@@ -75,6 +78,7 @@ Features detect() {
   f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && zmmState;
   f.avx512Popcount = f.avx512 && vpopcntdq;
   f.amxBf16 = f.avx512 && amxBf16 && amxTile && tileState;
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) f.avx512Bf16 = f.avx512 && (eax & (1u << 5));
 #endif
   return f;
 }
@@ -131,6 +135,9 @@ const KernelTable& currentKernels() {
 
 bool hasAvx512Popcount() { return features().avx512Popcount; }
 
+// Whether AMX-BF16 tiles can run in this process: the CPU has AMX-TILE and AMX-BF16, the
+// OS enables the tile state in XCR0, and Linux granted the tile data permission
+// (arch_prctl ARCH_REQ_XCOMP_PERM), which the first call requests for the whole process.
 bool amxBf16Ready() {
   static const bool ready = [] {
 #if FACEBITS_X86 && defined(__linux__)
@@ -143,6 +150,64 @@ bool amxBf16Ready() {
 #endif
   }();
   return ready;
+}
+
+namespace {
+
+struct Bf16Gemm {
+  const char* name;
+  GemmFn gemm;
+};
+
+// The bfloat16 GEMMs that this CPU, OS and build can run, best first. The first call
+// requests Linux's AMX tile permission (amxBf16Ready).
+const std::vector<Bf16Gemm>& bf16Gemms() {
+  static const std::vector<Bf16Gemm> list = [] {
+    std::vector<Bf16Gemm> l;
+#if FACEBITS_X86
+    if (amxBf16Ready()) l.push_back({"amx", amxBf16Gemm()});
+    if (features().avx512Bf16 && avx512Bf16Gemm()) l.push_back({"avx512-bf16", avx512Bf16Gemm()});
+#endif
+    return l;
+  }();
+  return list;
+}
+
+std::atomic<const Bf16Gemm*> forcedBf16{nullptr};
+
+const Bf16Gemm* currentBf16() {
+  if (const Bf16Gemm* forced = forcedBf16.load(std::memory_order_acquire)) return forced;
+  const std::vector<Bf16Gemm>& list = bf16Gemms();
+  return list.empty() ? nullptr : &list.front();
+}
+
+}  // namespace
+
+std::vector<std::string> supportedBf16Gemms() {
+  std::vector<std::string> names;
+  for (const Bf16Gemm& g : bf16Gemms()) names.push_back(g.name);
+  return names;
+}
+
+std::string bf16GemmName() {
+  const Bf16Gemm* g = currentBf16();
+  return g ? g->name : "";
+}
+
+bool bf16Ready() { return currentBf16() != nullptr; }
+
+void gemmBf16(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
+              int64_t ldc) {
+  currentBf16()->gemm(rows, a, lda, b, act, c, ldc);
+}
+
+bool setBf16Gemm(const std::string& name) {
+  for (const Bf16Gemm& g : bf16Gemms()) {
+    if (name != g.name) continue;
+    forcedBf16.store(&g, std::memory_order_release);
+    return true;
+  }
+  return false;
 }
 
 bool setIsa(const std::string& name) {

@@ -17,10 +17,19 @@ const KernelTable& currentKernels();
 // Whether the CPU has AVX-512 VPOPCNTDQ (not part of the AVX-512 kernel set's requirements).
 bool hasAvx512Popcount();
 
-// Whether AMX-BF16 tiles can run in this process: the CPU has AMX-TILE and AMX-BF16, the
-// OS enables the tile state in XCR0, and Linux granted the tile data permission
-// (arch_prctl ARCH_REQ_XCOMP_PERM), which the first call requests for the whole process.
-bool amxBf16Ready();
+// The bfloat16 GEMMs this CPU, OS and build can run, best first: "amx" (AMX-BF16 tiles) and
+// "avx512-bf16" (VDPBF16PS). Empty where models loaded with bf16 precision run float32.
+std::vector<std::string> supportedBf16Gemms();
+
+// The bfloat16 GEMM that bf16 models run now, or "" when there is none.
+std::string bf16GemmName();
+
+// Whether a bfloat16 GEMM can run, so that models loaded with bf16 precision pack tiles.
+bool bf16Ready();
+
+// Forces a bfloat16 GEMM by name, for tests and benchmarks. Returns false when the name is
+// unknown or cannot run here. Both GEMMs read the same tiles, so models need no reload.
+bool setBf16Gemm(const std::string& name);
 
 // Forces a kernel set by name. Returns false when the name is unknown or unsupported.
 bool setIsa(const std::string& name);

@@ -98,7 +98,7 @@ void AlignedBuffer::allocate(int64_t floats) {
 
 Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_t weightCount, Precision precision)
     : plan_(parsePlan(words, wordCount, weightCount)), weights_(weights, weights + weightCount) {
-  bf16_ = precision == Precision::BF16 && amxBf16Ready();
+  bf16_ = precision == Precision::BF16 && bf16Ready();
   // Subnormal weights become zero. Products with subnormals take a microcode assist on x86
   // (fr_feature has 8,938 such weights and ran 6x slower with them), and values that small
   // change no output. The same loop in JavaScript took 17 to 73 ms for fr_feature's 1.2 M

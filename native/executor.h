@@ -67,8 +67,9 @@ struct OpProfile {
 };
 
 // Arithmetic a model may use. BF16 lets GEMM-lowered layers (1x1 and im2col convolutions,
-// fully connected) multiply bfloat16-rounded operands on AMX tiles with float32 sums, where
-// amxBf16Ready() is true. Every other layer, and every layer on other CPUs, stays float32.
+// fully connected) multiply bfloat16-rounded operands with float32 sums, on AMX tiles or with
+// VDPBF16PS, where bf16Ready() is true. Every other layer, and every layer on other CPUs,
+// stays float32.
 enum class Precision { FP32, BF16 };
 
 class Model {

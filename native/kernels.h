@@ -103,7 +103,7 @@ struct KernelTable {
   // to the general path.
   DirectConvFn directConv = nullptr;  // else im2col and the GEMM
   // GEMM over PackedMatrix::tiles in bfloat16 with float32 accumulation, for matrices that
-  // have tiles. Callers must have checked amxBf16Ready() (native/cpu.h).
+  // have tiles. Tiles exist only where bf16Ready() (native/cpu.h) holds.
   GemmFn gemmBf16 = nullptr;
 };
 
@@ -112,7 +112,12 @@ const KernelTable* scalarKernels();
 const KernelTable* avx2Kernels();
 const KernelTable* avx512Kernels();
 const KernelTable* neonKernels();
-// The AMX-BF16 GEMM, or nullptr when the addon was built without it.
+// The bfloat16 GEMMs, each nullptr when the addon was built without it: AMX-BF16 tiles
+// (gemm_amx.cpp) and AVX512_BF16 VDPBF16PS (gemm_avx512_bf16.cpp).
 GemmFn amxBf16Gemm();
+GemmFn avx512Bf16Gemm();
+// Runs the bfloat16 GEMM that cpu.cpp chose (see setBf16Gemm in native/cpu.h).
+void gemmBf16(int64_t rows, const float* a, int64_t lda, const PackedMatrix& b, const ActParams& act, float* c,
+              int64_t ldc);
 
 }  // namespace facebits

@@ -109,8 +109,8 @@ api('precision bf16 embeds near float32 and reports what ran', async ({ fb }) =>
   assert.is(fb!.precision, 'fp32');
   const bf16 = await load({ precision: 'bf16' });
   try {
-    // bf16 runs only where the core has AMX tiles; elsewhere the same option runs float32.
-    assert.is(bf16.precision, bf16.backend === 'native' && native().amxBf16() ? 'bf16' : 'fp32');
+    // bf16 runs only where the core has a bfloat16 GEMM; elsewhere the same option runs float32.
+    assert.is(bf16.precision, bf16.backend === 'native' && native().bf16Gemm() ? 'bf16' : 'fp32');
     for (const [name, index] of [['Colin_Powell', 40], ['Serena_Williams', 1]] as const) {
       const a = await fb!.embed(lfwImage(name, index));
       const b = await bf16.embed(lfwImage(name, index));

@@ -33,7 +33,7 @@ test('verify --precision bf16 reports the precision that ran', () => {
   assert.is(run.status, 0, run.stderr);
   const result = JSON.parse(run.stdout);
   assert.is(result.same, true);
-  assert.is(result.precision, native().amxBf16() ? 'bf16' : 'fp32');
+  assert.is(result.precision, native().bf16Gemm() ? 'bf16' : 'fp32');
 });
 
 test('verify exits 1 for two people', () => {

@@ -32,15 +32,16 @@ test('yunet with mobilefacenet reaches 99.1 % on LFW', async () => {
 
 test('yunet with mobilefacenet in bf16 precision reaches 99.1 % on LFW', async () => {
   if (!sharedPath('models/yunet/yunet_s_320_320.onnx', 'LFW yunet + mobilefacenet in bf16')) return;
-  if (skipOnWasm('LFW yunet + mobilefacenet in bf16', 'the WebAssembly core has no AMX, so bf16 precision runs float32')) return;
-  if (!native().amxBf16()) {
-    console.log('  skip LFW yunet + mobilefacenet in bf16: this CPU or OS cannot run AMX-BF16 tiles');
+  if (skipOnWasm('LFW yunet + mobilefacenet in bf16', 'the WebAssembly core has no bfloat16 GEMM, so bf16 precision runs float32')) return;
+  const gemm = native().bf16Gemm();
+  if (!gemm) {
+    console.log('  skip LFW yunet + mobilefacenet in bf16: this CPU or OS has neither AMX-BF16 tiles nor AVX512_BF16');
     return;
   }
   const { pairs, embedded, fb } = await lfwEmbeddings({ ...YUNET_MOBILEFACENET, precision: 'bf16' });
   assert.is(fb.precision, 'bf16');
   const report = scoreLfw(pairs, embedded, cosineSimilarity);
-  console.log(`  yunet + mobilefacenet, bf16: accuracy ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)}, no face ${report.noFace}, ${report.imagesPerSecond.toFixed(1)} images/s`);
+  console.log(`  yunet + mobilefacenet, bf16 (${gemm}): accuracy ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)}, no face ${report.noFace}, ${report.imagesPerSecond.toFixed(1)} images/s`);
   assert.ok(report.accuracy.mean >= 0.991, `accuracy ${pct(report.accuracy.mean)}`);
 });
 

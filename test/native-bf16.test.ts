@@ -1,5 +1,6 @@
-// bf16 precision: the AMX GEMM against a TypeScript reference that rounds both operands to
-// bfloat16 and sums in float64, and the float32 fallback where AMX cannot run.
+// bf16 precision: each bfloat16 GEMM this CPU can run (AMX tiles, VDPBF16PS) against a
+// TypeScript reference that rounds both operands to bfloat16 and sums in float64, and the
+// float32 fallback where none can run.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,10 +10,10 @@ import { Activation, encodePlan, f32, OpType, PlanBuilder } from '../lib/plan';
 import * as ref from './native-reference';
 
 const binding = native();
-const amx = binding.amxBf16();
+const gemms = binding.supportedBf16Gemms();
 const skipReason = binding.backend === 'wasm'
-  ? 'the WebAssembly core has no AMX'
-  : 'this CPU or OS cannot run AMX-BF16 tiles';
+  ? 'the WebAssembly core has no bfloat16 GEMM'
+  : 'this CPU or OS has neither AMX-BF16 tiles nor AVX512_BF16';
 
 /** Rounds each value to bfloat16 (nearest even), as the core rounds GEMM operands. */
 function bf16(values: Float32Array): Float32Array {
@@ -31,7 +32,7 @@ interface Case {
   input: Float32Array;
   /** Reference output from float32 and from bfloat16-rounded operands. */
   expect(round: boolean): ArrayLike<number>;
-  /** Layers the AMX GEMM should take. */
+  /** Layers the bfloat16 GEMM should take. */
   bf16Layers: number;
 }
 
@@ -90,7 +91,7 @@ convCase('3x3 im2col, stride 2, prelu single slope', [1, 9, 11, 16], conv(3, 2, 
 convCase('3x3 grouped', [1, 8, 8, 64], conv(3, 1, 1, 2, 64), { kind: Activation.NONE });
 fcCase('fully connected, 3 rows, depth 512', 3, 512, 128, { kind: Activation.NONE });
 fcCase('fully connected, depth 1000, 20 outputs, relu', 1, 1000, 20, { kind: Activation.RELU });
-// Shapes the AMX GEMM leaves to float32: 4 columns (dot products) and depth 8.
+// Shapes the bfloat16 GEMMs leave to float32: 4 columns (dot products) and depth 8.
 convCase('1x1, 4 columns stays float32', [1, 6, 6, 64], conv(1, 1, 0, 1, 4), { kind: Activation.NONE }, 0);
 convCase('1x1, depth 8 stays float32', [1, 6, 6, 8], conv(1, 1, 0, 1, 32), { kind: Activation.NONE }, 0);
 
@@ -106,23 +107,52 @@ function maxError(actual: ArrayLike<number>, expected: ArrayLike<number>): numbe
   return worst;
 }
 
-for (const c of cases) {
-  test(`bf16 ${c.name}`, () => {
-    const model = new binding.Model(c.plan.words, c.plan.weights, { precision: 'bf16' });
-    const [out] = model.runSync([c.input]);
-    if (!amx || c.bf16Layers === 0) {
-      // Float32 arithmetic, exactly as a model loaded without the option.
-      assert.is(model.bf16Layers(), 0);
-      const [plain] = new binding.Model(c.plan.words, c.plan.weights).runSync([c.input]);
-      assert.equal(Array.from(out.data), Array.from(plain.data));
-      return;
-    }
-    assert.is(model.bf16Layers(), c.bf16Layers);
-    ref.assertClose(out.data, c.expect(true), TOLERANCE, c.name);
-    // The float32 reference must miss the same bound, or this case could not tell the two apart.
-    assert.ok(maxError(out.data, c.expect(false)) > TOLERANCE, `${c.name}: output matches float32 within ${TOLERANCE}`);
-  });
+function checkCase(c: Case, gemm: string | undefined): void {
+  const model = new binding.Model(c.plan.words, c.plan.weights, { precision: 'bf16' });
+  const [out] = model.runSync([c.input]);
+  if (!gemm || c.bf16Layers === 0) {
+    // Float32 arithmetic, exactly as a model loaded without the option.
+    assert.is(model.bf16Layers(), 0);
+    const [plain] = new binding.Model(c.plan.words, c.plan.weights).runSync([c.input]);
+    assert.equal(Array.from(out.data), Array.from(plain.data));
+    return;
+  }
+  assert.is(model.bf16Layers(), c.bf16Layers);
+  ref.assertClose(out.data, c.expect(true), TOLERANCE, `${gemm}: ${c.name}`);
+  // The float32 reference must miss the same bound, or this case could not tell the two apart.
+  assert.ok(maxError(out.data, c.expect(false)) > TOLERANCE, `${gemm}: ${c.name}: output matches float32 within ${TOLERANCE}`);
 }
+
+/** Runs body with each bfloat16 GEMM forced in turn, or once with none. */
+function eachGemm(body: (gemm: string | undefined) => void): void {
+  if (gemms.length === 0) return body(undefined);
+  try {
+    for (const gemm of gemms) {
+      binding.setBf16Gemm(gemm);
+      assert.is(binding.bf16Gemm(), gemm);
+      body(gemm);
+    }
+  } finally {
+    binding.setBf16Gemm(gemms[0]);
+  }
+}
+
+for (const c of cases) {
+  test(`bf16 ${c.name}`, () => eachGemm((gemm) => checkCase(c, gemm)));
+}
+
+test('both bfloat16 GEMMs give the same output where both run', () => {
+  if (gemms.length < 2) {
+    console.log(`skip bf16 GEMM cross-check: this CPU runs ${gemms.length === 0 ? 'no bfloat16 GEMM' : `only ${gemms[0]}`}`);
+    return;
+  }
+  for (const c of cases.filter((k) => k.bf16Layers > 0)) {
+    const model = new binding.Model(c.plan.words, c.plan.weights, { precision: 'bf16' });
+    const outputs: Float32Array[] = [];
+    eachGemm(() => outputs.push(model.runSync([c.input])[0].data));
+    ref.assertClose(outputs[1], outputs[0], TOLERANCE, c.name);
+  }
+});
 
 test('bf16 runs in parallel like runSync', async () => {
   const c = cases[1];
@@ -145,9 +175,20 @@ test('precision option rejects unknown values', () => {
   }
 });
 
-test('amxBf16 reports whether the AMX GEMM runs', () => {
-  if (!amx) console.log(`bf16 precision runs float32 here: ${skipReason}`);
-  assert.type(amx, 'boolean');
+test('bf16Gemm reports the GEMM that runs, and setBf16Gemm refuses others', () => {
+  if (gemms.length === 0) console.log(`bf16 precision runs float32 here: ${skipReason}`);
+  assert.is(binding.bf16Gemm(), gemms.length > 0 ? gemms[0] : null);
+  for (const bad of ['avx512', 'AMX', 'none', 7]) {
+    if (typeof bad === 'string' && gemms.includes(bad)) continue;
+    try {
+      binding.setBf16Gemm(bad as string);
+      assert.unreachable(`setBf16Gemm(${String(bad)}) was accepted`);
+    } catch (error) {
+      assert.is((error as { code?: string }).code, 'INVALID_ARGUMENT');
+      assert.match((error as Error).message, /bf16 GEMM/);
+    }
+  }
+  assert.is(binding.bf16Gemm(), gemms.length > 0 ? gemms[0] : null);
 });
 
 test.run();

@@ -7,7 +7,7 @@
 //   Products of two bfloat16 values are exact in float32, and TDPBF16PS accumulates them
 //   in float32, so the result differs from the float32 GEMM by the rounding of A and B
 //   (relative 2^-9 per operand), not by a lower-precision sum.
-//   The caller has requested the tile data permission (amxBf16Ready in native/cpu.h).
+//   The caller has requested the tile data permission (amxBf16Ready in native/cpu.cpp).
 // Blocking: 32 rows x 32 columns of C in four accumulator tiles (tmm0-3), fed by two A
 // tiles (tmm4-5, 16 rows x 32 depth) and two B tiles (tmm6-7, 32 depth x 16 columns) per
 // 32-deep step. A block of 32 rows of A is converted once and reused for every column

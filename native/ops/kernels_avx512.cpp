@@ -1,8 +1,8 @@
 // The AVX-512 kernel set: the AVX-512 GEMM (1x1 convolutions, im2col convolutions and
 // fully connected layers), depthwise and direct convolution and pooling, with the AVX2
 // kernels for everything else. cpu.cpp hands it out only after CPUID and XGETBV report AVX-512
-// F/BW/VL, AVX2, FMA and OS support for ZMM state. Its bfloat16 GEMM is the AMX kernel, which
-// runs only for models loaded with bf16 precision on a CPU where amxBf16Ready() holds.
+// F/BW/VL, AVX2, FMA and OS support for ZMM state. Its bfloat16 GEMM runs only for models
+// loaded with bf16 precision, on AMX tiles or VDPBF16PS as cpu.cpp chose.
 
 #include "../kernels.h"
 
@@ -24,7 +24,7 @@ const KernelTable* avx512Kernels() {
     t.depthwise = depthwiseAvx512;
     t.directConv = directConvAvx512;
     t.pool = poolAvx512;
-    t.gemmBf16 = amxBf16Gemm();
+    t.gemmBf16 = gemmBf16;
     return t;
   }();
   return &table;
