@@ -410,6 +410,16 @@ std::vector<TensorOutput> Model::runTimed(const float* const* inputs, const Kern
   return outputs;
 }
 
+PoolGeometry Model::poolGeometry(size_t index) const {
+  const PlanOp& op = plan_.ops[index];
+  const Shape& in = plan_.shapes[op.inputs[0]];
+  const Shape& out = plan_.shapes[op.output];
+  return PoolGeometry{in.dims[0],   in.dims[1],   in.dims[2],   in.dims[3],   out.dims[1],
+                      out.dims[2],  param(op, 1), param(op, 2), param(op, 3), param(op, 4),
+                      param(op, 5), param(op, 6), param(op, 0), param(op, 1) == 0 && param(op, 2) == 0,
+                      param(op, 9) == 1};
+}
+
 size_t Model::execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
   const PlanOp& op = plan_.ops[index];
   const CompiledOp& c = compiled_[index];
@@ -475,13 +485,9 @@ size_t Model::execute(size_t index, float** tensors, float* scratch, const Kerne
       pad(inShape, p, in, out);
       return 1;
     }
-    case OpType::POOL2D: {
-      PoolGeometry g{inShape.dims[0], inShape.dims[1], inShape.dims[2], inShape.dims[3], outShape.dims[1],
-                     outShape.dims[2], param(op, 1), param(op, 2), param(op, 3), param(op, 4), param(op, 5),
-                     param(op, 6), param(op, 0), param(op, 1) == 0 && param(op, 2) == 0, param(op, 9) == 1};
-      k.pool(g, in, out);
+    case OpType::POOL2D:
+      k.pool(poolGeometry(index), in, out);
       return 1;
-    }
     case OpType::RESHAPE:
       std::memcpy(out, in, sizeof(float) * inShape.size());
       return 1;

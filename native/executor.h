@@ -25,11 +25,13 @@ struct AlignedBuffer {
 };
 
 // Ops that run together on bands of rows (runBands in fusion.cpp), so the tensors between
-// them stay in cache: a depthwise conv, the 1x1 conv right after it and, when add is set,
-// the residual ADD right after that.
+// them stay in cache: a depthwise conv and either the 1x1 conv right after it (with the
+// residual ADD right after that when add is set) or, when pool is set, the pooling right
+// after it.
 struct BandGroup {
   int64_t rows = 0;  // depthwise output rows per band, 0 on ops that lead no group
   bool add = false;
+  bool pool = false;
 };
 
 // Pre-packed state of one op (only the fields its type uses are set).
@@ -101,7 +103,9 @@ class Model {
   size_t groupEnd(size_t index) const;
   // Runs the band group that op index leads (CompiledOp::band).
   void runBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
+  void runPoolBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   std::string describeBands(size_t index, const KernelTable& k) const;
+  PoolGeometry poolGeometry(size_t index) const;
   // Runs op index and returns how many ops it ran: more than 1 when the ops after it were
   // fused into it (groupEnd).
   size_t execute(size_t index, float** tensors, float* scratch, const KernelTable& k) const;

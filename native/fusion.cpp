@@ -1,12 +1,13 @@
-// Op fusion: which consecutive ops run as one pass, and the banded pass that runs a
-// depthwise conv with the 1x1 conv after it.
+// Op fusion: which consecutive ops run as one pass, and the banded passes that run a
+// depthwise conv with the op after it.
 //
 // A direct convolution with at most 16 outputs takes the 1x1 conv after it into the same
 // pass (DirectConvFn's post). A depthwise conv takes the 1x1 conv after it and the residual
-// ADD after that, as in MobileNetV2 and MobileFaceNet blocks. That group runs on bands of
-// output rows, so the depthwise output and the 1x1 conv's output of one band are still in
-// cache when the next op reads them. Every value is computed as the separate ops compute
-// it, so results are bit for bit the same.
+// ADD after that, as in MobileNetV2 and MobileFaceNet blocks, or else a pooling with
+// windows that do not overlap, as in YuNet. Those groups run on bands of output rows, so
+// the depthwise output of one band is still in cache when the next op reads it, and the
+// pooling never writes it to memory at all. Every value is computed as the separate ops
+// compute it, so results are bit for bit the same.
 //
 // NOTE: the 1x1 conv before the depthwise conv stays a separate op. Computing its output
 // rows per band as well ran no faster on MobileFaceNet on a Xeon with a 2 MiB L2, where
@@ -42,6 +43,21 @@ bool elementwise(int32_t kind) {
          kind == static_cast<int32_t>(Activation::LEAKY_RELU);
 }
 
+// A pooling whose windows tile its input without overlap or padding, so each band of
+// `stride` input rows gives its own output rows: kernel equal to stride, no padding, and
+// no partial window at the bottom or right edge.
+bool tilingPool(const PoolGeometry& p) {
+  return !p.global && p.kh == p.sh && p.kw == p.sw && p.padTop == 0 && p.padLeft == 0 && p.oh * p.sh <= p.h &&
+         p.ow * p.sw <= p.w;
+}
+
+// Rows of depthwise output per band, a multiple of `multiple`: about kBandFloats floats,
+// at least `multiple` rows.
+int64_t bandRows(const ConvGeometry& g, int64_t multiple) {
+  const int64_t rows = kBandFloats / std::max<int64_t>(1, g.ow * g.c) / multiple * multiple;
+  return std::max(multiple, std::min(rows, roundUp(g.oh, multiple)));
+}
+
 }  // namespace
 
 void Model::fusePointwise(const std::vector<int32_t>& consumers) {
@@ -70,10 +86,21 @@ void Model::fuseBands(const std::vector<int32_t>& consumers) {
     const PlanOp& next = plan_.ops[i + 1];
     const CompiledOp& n = compiled_[i + 1];
     if (op.type != OpType::CONV2D || !c.isDepthwise || c.act.kind == kSigmoid) continue;
-    if (next.type != OpType::CONV2D || next.inputs.size() != 1 || next.inputs[0] != op.output) continue;
-    if (consumers[op.output] != 1 || !packedPointwise(n) || !n.direct.empty() || n.act.kind == kSigmoid) continue;
+    if (next.inputs.empty() || next.inputs[0] != op.output || consumers[op.output] != 1) continue;
 
     BandGroup band;
+    if (next.type == OpType::POOL2D) {
+      const PoolGeometry pool = poolGeometry(i + 1);
+      if (!tilingPool(pool)) continue;
+      band.pool = true;
+      band.rows = bandRows(c.conv, pool.sh);
+      c.band = band;
+      c.scratchFloats = std::max(c.scratchFloats, band.rows * c.conv.ow * c.conv.c);
+      ++i;
+      continue;
+    }
+    if (next.type != OpType::CONV2D || next.inputs.size() != 1) continue;
+    if (!packedPointwise(n) || !n.direct.empty() || n.act.kind == kSigmoid) continue;
 
     // A residual ADD of two tensors of the 1x1 conv's shape.
     if (i + 2 < plan_.ops.size()) {
@@ -95,11 +122,9 @@ void Model::fuseBands(const std::vector<int32_t>& consumers) {
       }
     }
 
-    // Rows of depthwise output per band: about kBandFloats, at least one row.
-    const int64_t rowFloats = c.conv.ow * c.conv.c;
-    band.rows = std::max<int64_t>(1, std::min(c.conv.oh, kBandFloats / std::max<int64_t>(1, rowFloats)));
+    band.rows = bandRows(c.conv, 1);
     c.band = band;
-    c.scratchFloats = std::max(c.scratchFloats, band.rows * rowFloats);
+    c.scratchFloats = std::max(c.scratchFloats, band.rows * c.conv.ow * c.conv.c);
     i = groupEnd(i);
   }
 }
@@ -111,7 +136,57 @@ size_t Model::groupEnd(size_t index) const {
   return index;
 }
 
+namespace {
+
+// The depthwise geometry of the band of output rows [oy, oy + rows) of image n, and the
+// input it reads. The band starts at input row `top`; rows above it that the kernel reaches
+// are padding in both geometries.
+struct Band {
+  ConvGeometry geometry;
+  const float* source;
+};
+
+Band bandOf(const ConvGeometry& g, const float* input, int64_t n, int64_t oy, int64_t rows) {
+  const int64_t top = std::max<int64_t>(0, oy * g.sh - g.padTop);
+  ConvGeometry geometry = g;
+  geometry.n = 1;
+  geometry.oh = rows;
+  geometry.h = g.h - top;
+  geometry.padTop = g.padTop + top - oy * g.sh;
+  return {geometry, input + (n * g.h + top) * g.w * g.c};
+}
+
+}  // namespace
+
+void Model::runPoolBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
+  const CompiledOp& depthwise = compiled_[index];
+  const ConvGeometry& g = depthwise.conv;
+  const PoolGeometry pool = poolGeometry(index + 1);
+  const float* input = tensors[plan_.ops[index].inputs[0]];
+  float* out = tensors[plan_.ops[index + 1].output];
+
+  // Depthwise rows past the last pooling window are never read, so they are not computed.
+  const int64_t usedRows = pool.oh * pool.sh;
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t oy = 0; oy < usedRows; oy += depthwise.band.rows) {
+      const int64_t rows = std::min(depthwise.band.rows, usedRows - oy);
+      const Band band = bandOf(g, input, n, oy, rows);
+      k.depthwise(band.geometry, band.source, depthwise.depthwise.data(), depthwise.bias.data(), depthwise.act, scratch);
+
+      PoolGeometry bandPool = pool;
+      bandPool.n = 1;
+      bandPool.h = rows;
+      bandPool.oh = rows / pool.sh;
+      k.pool(bandPool, scratch, out + (n * pool.oh + oy / pool.sh) * pool.ow * pool.c);
+    }
+  }
+}
+
 void Model::runBands(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
+  if (compiled_[index].band.pool) {
+    runPoolBands(index, tensors, scratch, k);
+    return;
+  }
   const CompiledOp& depthwise = compiled_[index];
   const ConvGeometry& g = depthwise.conv;
   const BandGroup& b = depthwise.band;
@@ -135,17 +210,8 @@ void Model::runBands(size_t index, float** tensors, float* scratch, const Kernel
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t oy = 0; oy < g.oh; oy += b.rows) {
       const int64_t rows = std::min(b.rows, g.oh - oy);
-      const int64_t top = std::max<int64_t>(0, oy * g.sh - g.padTop);
-
-      // The band's geometry starts at input row `top`. Rows above it that the kernel reaches
-      // are padding in both geometries.
-      ConvGeometry geometry = g;
-      geometry.n = 1;
-      geometry.oh = rows;
-      geometry.h = g.h - top;
-      geometry.padTop = g.padTop + top - oy * g.sh;
-      const float* source = input + (n * g.h + top) * g.w * g.c;
-      k.depthwise(geometry, source, depthwise.depthwise.data(), depthwise.bias.data(), depthwise.act, scratch);
+      const Band band = bandOf(g, input, n, oy, rows);
+      k.depthwise(band.geometry, band.source, depthwise.depthwise.data(), depthwise.bias.data(), depthwise.act, scratch);
 
       const int64_t pixels = rows * g.ow;
       float* bandOut = out + (n * g.oh + oy) * g.ow * channels;
@@ -160,9 +226,15 @@ void Model::runBands(size_t index, float** tensors, float* scratch, const Kernel
 
 std::string Model::describeBands(size_t index, const KernelTable& k) const {
   const ConvGeometry& g = compiled_[index].conv;
-  const CompiledOp& pointwise = compiled_[index + 1];
   std::string text = "depthwise " + std::to_string(g.kh) + "x" + std::to_string(g.kw);
   if (g.sh > 1) text += " s" + std::to_string(g.sh);
+  if (compiled_[index].band.pool) {
+    const PoolGeometry p = poolGeometry(index + 1);
+    text += " " + std::to_string(g.c) + (p.kind == static_cast<int32_t>(PoolKind::MAX) ? " + max pool " : " + average pool ");
+    return text + std::to_string(p.kh) + "x" + std::to_string(p.kw) + ", " + std::to_string(p.oh) + "x" +
+           std::to_string(p.ow) + " out, in bands";
+  }
+  const CompiledOp& pointwise = compiled_[index + 1];
   text += " " + std::to_string(g.c) + " + conv 1x1 " + std::to_string(g.c) + "->" + std::to_string(pointwise.conv.oc);
   if (compiled_[index].band.add) text += " + add";
   text += ", " + std::to_string(g.oh) + "x" + std::to_string(g.ow) + " out, in bands, ";

@@ -376,6 +376,8 @@ function directThenPointwise(name: string, shape: number[], first: ref.ConvParam
 }
 
 directThenPointwise('direct then 1x1 fused', [1, 23, 37, 3], conv(3, 2, 1, 1, 16), relu, 16, { kind: Activation.NONE });
+// 30 columns: a border pixel, three runs of 8, a run of 4 and a border pixel.
+directThenPointwise('direct then 1x1 fused, run of 4', [1, 7, 30, 3], conv(3, 1, 1, 1, 16), relu, 12, relu);
 directThenPointwise('direct then 1x1 fused prelu', [2, 9, 19, 4], conv(3, 1, 1, 1, 11), { kind: Activation.CLIP, a: 0, b: 0.5 }, 5,
   { kind: Activation.PRELU, slopes: slopes(5) });
 directThenPointwise('direct then 1x1 first output kept', [1, 8, 12, 3], conv(3, 1, 1, 1, 16), relu, 16,
@@ -461,6 +463,35 @@ const nanAt = 7;
 depthwiseThenPointwise('depthwise then 1x1 then add clip nan', [1, 4, 4, 5], conv(3, 1, 1, 5, 5), none, 5, none,
   { add: { kind: Activation.CLIP, a: -0.3, b: 0.4 }, nanAt });
 
+// A depthwise conv followed by a pooling whose windows tile its input (kernel equal to
+// stride, no padding) runs in bands too, as in YuNet. pool is [kind, kh, kw, sh, sw, pt, pl,
+// pb, pr, countIncludePad]. The shapes give several bands with a partial last one, odd rows
+// and columns that no window reads, and a batch of two. Pools that overlap or pad stay
+// separate ops and must give the same values.
+function depthwiseThenPool(name: string, shape: number[], dw: ref.ConvParams, dwAct: ref.Act, pool: number[]) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input(shape);
+  const channels = shape[3];
+  const dwConsts = [ref.randomArray(channels * dw.kh * dw.kw, next), ref.randomArray(channels, next)];
+  if (dwAct.kind === Activation.PRELU) dwConsts.push(dwAct.slopes!);
+  const y = b.add(OpType.CONV2D, [x],
+    [dw.kh, dw.kw, dw.sh, dw.sw, dw.dh, dw.dw, dw.pt, dw.pl, dw.pb, dw.pr, channels, channels, ...activationParams(dwAct)], dwConsts);
+  const z = b.add(OpType.POOL2D, [y], pool);
+  const inputs = [ref.randomArray(ref.sizeOf(shape), next)];
+  cases.push({ name, builder: b, outputs: [z], inputs });
+  bandCases.push({ name, builder: b, inputs, last: z, depthwise: y });
+}
+
+depthwiseThenPool('depthwise then max pool 2x2 in bands', [1, 61, 40, 24], conv(3, 1, 1, 24, 24), relu,
+  [PoolKind.MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
+depthwiseThenPool('depthwise stride 2 then average pool 3x3 in bands', [2, 70, 63, 17], { ...conv(3, 2, 1, 17, 17), pb: 0 },
+  { kind: Activation.PRELU, slopes: slopes(17) }, [PoolKind.AVERAGE, 3, 3, 3, 3, 0, 0, 0, 0, 0]);
+depthwiseThenPool('depthwise then max pool 2x2 ceil mode', [1, 9, 9, 16], conv(3, 1, 1, 16, 16), none,
+  [PoolKind.MAX, 2, 2, 2, 2, 0, 0, 1, 1, 0]);
+depthwiseThenPool('depthwise then overlapping max pool 3x3 stride 2', [1, 20, 20, 16], conv(3, 1, 1, 16, 16), relu,
+  [PoolKind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 0]);
+
 {
   // A small BlazeFace-like block: channel padding, depthwise conv, 1x1 conv, add, max pool.
   const next = ref.random(seed++);
@@ -534,6 +565,23 @@ test('profileSync folds a banded group into one row', () => {
       const expected = isa === 'scalar' ? -1 : 0;
       assert.is(ops[1].fusedInto, expected, `${isa} conv`);
       assert.is(ops[2].fusedInto, expected, `${isa} add`);
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  }
+});
+
+test('profileSync folds a depthwise conv and its pooling into one row', () => {
+  const c = bandCases.find((item) => item.name === 'depthwise then max pool 2x2 in bands')!;
+  for (const isa of isas) {
+    binding.setIsa(isa);
+    try {
+      const { words, weights } = encodePlan(c.builder.build([c.last]));
+      const ops = new binding.Model(words, weights).profileSync(c.inputs, 2);
+      assert.is(ops.length, 2);
+      const description = isa === 'scalar' ? 'depthwise 3x3 24, 61x40 out' : 'depthwise 3x3 24 + max pool 2x2, 30x20 out, in bands';
+      assert.is(ops[0].description, description);
+      assert.is(ops[1].fusedInto, isa === 'scalar' ? -1 : 0);
     } finally {
       binding.setIsa(initialIsa);
     }
