@@ -48,7 +48,7 @@ async function faceInput(): Promise<{ hwc: Float32Array; chw: Float32Array }> {
 const FMA_ITERATIONS = 400_000;
 
 /**
- * The core's float32 arithmetic peak, timed like the models: independent FMAs on the widest
+ * Times the core's float32 arithmetic peak like the models: independent FMAs on the widest
  * vectors of the kernel set in use. No embedder's float32 GEMM can run faster.
  */
 async function fmaPeakRow(options: MeasureOptions): Promise<Row> {

@@ -163,12 +163,12 @@ struct Bf16Gemm {
 // requests Linux's AMX tile permission (amxBf16Ready).
 const std::vector<Bf16Gemm>& bf16Gemms() {
   static const std::vector<Bf16Gemm> list = [] {
-    std::vector<Bf16Gemm> l;
+    std::vector<Bf16Gemm> found;
 #if FACEBITS_X86
-    if (amxBf16Ready()) l.push_back({"amx", amxBf16Gemm()});
-    if (features().avx512Bf16 && avx512Bf16Gemm()) l.push_back({"avx512-bf16", avx512Bf16Gemm()});
+    if (amxBf16Ready()) found.push_back({"amx", amxBf16Gemm()});
+    if (features().avx512Bf16 && avx512Bf16Gemm()) found.push_back({"avx512-bf16", avx512Bf16Gemm()});
 #endif
-    return l;
+    return found;
   }();
   return list;
 }

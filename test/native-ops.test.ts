@@ -416,16 +416,22 @@ interface BandOptions {
 }
 const bandCases: { name: string; builder: PlanBuilder; inputs: Float32Array[]; last: number; depthwise: number }[] = [];
 
-function depthwiseThenPointwise(name: string, shape: number[], dw: ref.ConvParams, dwAct: ref.Act, outputs: number,
-                                pwAct: ref.Act, options: BandOptions = {}) {
-  const next = ref.random(seed++);
-  const b = new PlanBuilder();
+/** Adds a depthwise conv over the plan input of `shape` to b, with random weights from next. */
+function addDepthwise(b: PlanBuilder, shape: number[], dw: ref.ConvParams, dwAct: ref.Act, next: () => number) {
   const x = b.input(shape);
   const channels = shape[3];
   const dwConsts = [ref.randomArray(channels * dw.kh * dw.kw, next), ref.randomArray(channels, next)];
   if (dwAct.kind === Activation.PRELU) dwConsts.push(dwAct.slopes!);
-  const y = b.add(OpType.CONV2D, [x],
+  return b.add(OpType.CONV2D, [x],
     [dw.kh, dw.kw, dw.sh, dw.sw, dw.dh, dw.dw, dw.pt, dw.pl, dw.pb, dw.pr, channels, channels, ...activationParams(dwAct)], dwConsts);
+}
+
+function depthwiseThenPointwise(name: string, shape: number[], dw: ref.ConvParams, dwAct: ref.Act, outputs: number,
+                                pwAct: ref.Act, options: BandOptions = {}) {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const channels = shape[3];
+  const y = addDepthwise(b, shape, dw, dwAct, next);
   const pwConsts = [ref.randomArray(outputs * channels, next), ref.randomArray(outputs, next)];
   if (pwAct.kind === Activation.PRELU) pwConsts.push(pwAct.slopes!);
   const z = b.add(OpType.CONV2D, [y], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, outputs, ...activationParams(pwAct)], pwConsts);
@@ -471,12 +477,7 @@ depthwiseThenPointwise('depthwise then 1x1 then add clip nan', [1, 4, 4, 5], con
 function depthwiseThenPool(name: string, shape: number[], dw: ref.ConvParams, dwAct: ref.Act, pool: number[]) {
   const next = ref.random(seed++);
   const b = new PlanBuilder();
-  const x = b.input(shape);
-  const channels = shape[3];
-  const dwConsts = [ref.randomArray(channels * dw.kh * dw.kw, next), ref.randomArray(channels, next)];
-  if (dwAct.kind === Activation.PRELU) dwConsts.push(dwAct.slopes!);
-  const y = b.add(OpType.CONV2D, [x],
-    [dw.kh, dw.kw, dw.sh, dw.sw, dw.dh, dw.dw, dw.pt, dw.pl, dw.pb, dw.pr, channels, channels, ...activationParams(dwAct)], dwConsts);
+  const y = addDepthwise(b, shape, dw, dwAct, next);
   const z = b.add(OpType.POOL2D, [y], pool);
   const inputs = [ref.randomArray(ref.sizeOf(shape), next)];
   cases.push({ name, builder: b, outputs: [z], inputs });

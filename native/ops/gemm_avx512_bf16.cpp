@@ -5,7 +5,7 @@
 //
 // Contract: as the AMX GEMM in gemm_amx.cpp. B is read from b.tiles (see packTilesBf16) and
 // A is rounded to bfloat16 (nearest even) before the products.
-//   A tile row holds 16 pairs, one per column: B[2p][n] and B[2p + 1][n]. That is the B
+//   A tile row contains 16 pairs, one per column: B[2p][n] and B[2p + 1][n]. That is the B
 //   operand of VDPBF16PS as it is, so the rows of one 16-column tile, taken over all depth
 //   steps, form a panel of depth / 2 vectors.
 //   VDPBF16PS adds both products of a pair to a float32 accumulator. The products are exact
