@@ -127,7 +127,7 @@ function precisionArg(options: unknown): void {
 
 function describe(value: unknown): string {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return `a typed array of length ${(value as Uint8Array).length}`;
-  if (typeof value === 'number') return value.toFixed(6);
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return `"${value}"`;
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
@@ -546,7 +546,8 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
     bf16Gemm: () => null,
     supportedBf16Gemms: () => [],
     setBf16Gemm(name: string): void {
-      throw invalidArgument(`bf16 GEMM ${describe(name)} cannot run on the WebAssembly core; supported: none`);
+      if (typeof name !== 'string') throw invalidArgument(`Expected a bf16 GEMM name string but received ${describe(name)}`);
+      throw invalidArgument(`bf16 GEMM "${name}" cannot run on this CPU or build; supported: none`);
     },
     isa: () => text(core.fb_isa()),
     supportedIsas,
@@ -642,7 +643,7 @@ export function bindCore(instance: WebAssembly.Instance): NativeBinding & Verify
 
     // NOTE: runs in JavaScript, so it times the JS engine's scalar arithmetic, not SIMD128.
     fmaLoop(iterations) {
-      const steps = integerArg(iterations, 'iterations', 1, 1e10);
+      const steps = integerArg(iterations, 'iterations', 1, 1e9);
       const acc = fmaSink.fill(0.001);
       for (let n = 0; n < steps; n++) {
         for (let i = 0; i < 12; i++) acc[i] = acc[i] * 0.999 + 0.001;

@@ -5,7 +5,6 @@
 #include <napi.h>
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -36,11 +35,8 @@ Napi::Error invalidArgument(Napi::Env env, const std::string& message) {
 std::string describe(const Napi::Value& value) {
   if (value.IsTypedArray()) return "a typed array of length " + std::to_string(value.As<Napi::TypedArray>().ElementLength());
   if (value.IsNumber()) {
-    const double d = value.As<Napi::Number>().DoubleValue();
-    if (d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
-    char text[32];
-    std::snprintf(text, sizeof text, "%.9g", d);
-    return text;
+    // As JavaScript prints it, so the message shows the value that was passed.
+    return value.ToString().Utf8Value();
   }
   if (value.IsString()) return "\"" + value.As<Napi::String>().Utf8Value() + "\"";
   if (value.IsUndefined()) return "undefined";
@@ -731,7 +727,7 @@ double fmaLoopNeon(int64_t iterations, float* sink) {
 
 Napi::Value fmaLoopJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t iterations = integerArg(info, 0, "iterations", 1, int64_t(10000000000));
+  const int64_t iterations = integerArg(info, 0, "iterations", 1, int64_t(1000000000));
   static volatile float sink = 0.0f;
   float local = 0.0f;
   double flops;

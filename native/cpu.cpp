@@ -191,7 +191,7 @@ std::vector<std::string> supportedBf16Gemms() {
 
 std::string bf16GemmName() {
   const Bf16Gemm* g = currentBf16();
-  return g ? g->name : "";
+  return g && currentKernels().gemmBf16 ? g->name : "";
 }
 
 bool bf16Ready() { return currentBf16() != nullptr; }

@@ -21,7 +21,8 @@ bool hasAvx512Popcount();
 // "avx512-bf16" (VDPBF16PS). Empty where models loaded with bf16 precision run float32.
 std::vector<std::string> supportedBf16Gemms();
 
-// The bfloat16 GEMM that bf16 models run now, or "" when there is none.
+// The bfloat16 GEMM that bf16 models run now, or "" when there is none or the kernel set in
+// use (setIsa) has no bfloat16 GEMM.
 std::string bf16GemmName();
 
 // Whether a bfloat16 GEMM can run, so that models loaded with bf16 precision pack tiles.

@@ -114,6 +114,7 @@ Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_
   for (int32_t id : plan_.outputs) ++consumers[id];
   fusePointwise(consumers);
   fuseBands(consumers);
+  dropUnusedTiles();
   layoutArena();
   // With the slots reserved, returning an arena to the pool never allocates and so cannot throw.
   freeArenas_.reserve(kMaxPooledArenas);
@@ -225,7 +226,7 @@ void Model::compileOp(size_t index) {
 }
 
 // Adds bfloat16 tiles to the matrices of one op when the model runs in BF16 and the shape
-// suits the AMX GEMM. w contains the groups' weights one after another, columns x depth each.
+// suits the bfloat16 GEMMs. w contains the groups' weights one after another, columns x depth each.
 void Model::packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t columns, int64_t depth) {
   if (!bf16_ || !bf16Applies(columns, depth)) return;
   const int64_t values = tilesBf16Size(columns, depth);
@@ -237,7 +238,25 @@ void Model::packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t colu
     c.matrices[group].tiles = groupTiles;
     c.matrices[group].tileDepth = roundUp(depth, kTileDepth);
   }
-  ++bf16Layers_;
+}
+
+// A direct conv and the 1x1 conv fused into its pass multiply in float32 (DirectConvFn reads
+// float32 weights), so their tiles would never be read. The rest run the bfloat16 GEMM.
+void Model::dropUnusedTiles() {
+  for (size_t i = 0; i < compiled_.size(); ++i) {
+    CompiledOp& c = compiled_[i];
+    if (!c.tiles.data) continue;
+    const bool fusedIntoDirect = i > 0 && compiled_[i - 1].fusedPointwise == static_cast<int64_t>(i);
+    if (c.direct.empty() && !fusedIntoDirect) {
+      ++bf16Layers_;
+      continue;
+    }
+    for (PackedMatrix& m : c.matrices) {
+      m.tiles = nullptr;
+      m.tileDepth = 0;
+    }
+    c.tiles = AlignedBuffer{};
+  }
 }
 
 void Model::layoutArena() {

@@ -96,6 +96,7 @@ class Model {
   std::string describe(size_t index, const KernelTable& k) const;
   void compileOp(size_t index);
   void packBf16(CompiledOp& c, const float* w, int64_t groups, int64_t columns, int64_t depth);
+  void dropUnusedTiles();
   void layoutArena();
   void fusePointwise(const std::vector<int32_t>& consumers);
   void fuseBands(const std::vector<int32_t>& consumers);

@@ -94,6 +94,8 @@ fcCase('fully connected, depth 1000, 20 outputs, relu', 1, 1000, 20, { kind: Act
 // Shapes the bfloat16 GEMMs leave to float32: 4 columns (dot products) and depth 8.
 convCase('1x1, 4 columns stays float32', [1, 6, 6, 64], conv(1, 1, 0, 1, 4), { kind: Activation.NONE }, 0);
 convCase('1x1, depth 8 stays float32', [1, 6, 6, 8], conv(1, 1, 0, 1, 32), { kind: Activation.NONE }, 0);
+// A conv over at most 4 channels runs as a direct conv, which reads float32 weights.
+convCase('direct conv, 4 channels stays float32', [1, 8, 9, 4], conv(3, 1, 1, 1, 48), { kind: Activation.RELU }, 0);
 
 // Products of bfloat16 values are exact in float32, so only the float32 sum separates the
 // kernel from the rounded reference. That error is far below the rounding of the operands.
@@ -171,6 +173,36 @@ test('precision option rejects unknown values', () => {
     } catch (error) {
       assert.is((error as { code?: string }).code, 'INVALID_ARGUMENT');
       assert.match((error as Error).message, /'fp32' or 'bf16'/);
+    }
+  }
+});
+
+test('a 1x1 conv fused into a direct conv stays float32', () => {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const x = b.input([1, 9, 10, 3]);
+  const first = b.add(OpType.CONV2D, [x], [3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 16, Activation.RELU, f32(0), f32(0)],
+    [ref.randomArray(16 * 9 * 3, next), ref.randomArray(16, next)]);
+  const second = b.add(OpType.CONV2D, [first], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 16, Activation.NONE, f32(0), f32(0)],
+    [ref.randomArray(16 * 16, next), ref.randomArray(16, next)]);
+  const { words, weights } = encodePlan(b.build([second]));
+  const input = ref.randomArray(9 * 10 * 3, next);
+  const model = new binding.Model(words, weights, { precision: 'bf16' });
+  assert.is(model.bf16Layers(), 0);
+  const [out] = model.runSync([input]);
+  const [plain] = new binding.Model(words, weights).runSync([input]);
+  assert.equal(Array.from(out.data), Array.from(plain.data));
+});
+
+test('bf16Gemm is null under a kernel set without one', () => {
+  const initialIsa = binding.isa();
+  for (const isa of binding.supportedIsas()) {
+    binding.setIsa(isa);
+    try {
+      const expected = gemms.length > 0 && isa === 'avx512' ? gemms[0] : null;
+      assert.is(binding.bf16Gemm(), expected, isa);
+    } finally {
+      binding.setIsa(initialIsa);
     }
   }
 });

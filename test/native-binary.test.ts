@@ -149,6 +149,31 @@ test('readSum adds 64-bit words modulo 2^53 on every ISA', () => {
   }
 });
 
+test('fmaLoop counts its operations on every ISA', () => {
+  // 2 operations per lane of 12 chains: the lanes are 16, 8, 4 or 1 (serial).
+  const lanes: Record<string, number> = { avx512: 16, avx2: 8, neon: 4, scalar: 1, simd128: 1 };
+  for (const isa of binding.supportedIsas()) {
+    binding.setIsa(isa);
+    try {
+      assert.is(binding.fmaLoop(1000), 2 * 12 * lanes[isa] * 1000, isa);
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  }
+});
+
+test('fmaLoop rejects bad iteration counts', () => {
+  for (const [bad, shown] of [[0, '0'], [1.0000000001, '1.0000000001'], [2e9, '2000000000'], [NaN, 'NaN'], ['9', '"9"']]) {
+    try {
+      binding.fmaLoop(bad as number);
+      assert.unreachable(`fmaLoop(${String(bad)}) was accepted`);
+    } catch (error) {
+      assert.is((error as { code?: string }).code, 'INVALID_ARGUMENT');
+      assert.ok((error as Error).message.endsWith(`but received ${shown}`), (error as Error).message);
+    }
+  }
+});
+
 test('hamming rejects mismatched codes', () => {
   const expectCode = (fn: () => unknown, pattern: RegExp) => {
     try {

@@ -36,6 +36,7 @@ constexpr int64_t kRows = 16;                  // rows of every tile
 constexpr int64_t kBlock = 2 * kRows;          // rows and columns of C per block
 constexpr int64_t kTileValues = kRows * 32;    // bfloat16 values in an A or B tile
 constexpr int64_t kRowBytes = 64;              // bytes per tile row
+constexpr int64_t kKeptValues = 96 * 1024;     // converted A values a thread keeps (192 KiB)
 
 // Palette 1 with all eight tiles at 16 rows of 64 bytes.
 struct alignas(64) TileConfig {
@@ -118,7 +119,10 @@ void gemmAmxBf16(int64_t rows, const float* a, int64_t lda, const PackedMatrix& 
   const int64_t strideA = depth * static_cast<int64_t>(sizeof(uint16_t));
 
   // Grows per thread to the deepest A seen, so after a model's first run this allocates nothing.
-  thread_local std::vector<uint16_t> block;
+  // A block over kKeptValues, from a very deep fully connected layer, is freed on return.
+  thread_local std::vector<uint16_t> kept;
+  std::vector<uint16_t> large;
+  std::vector<uint16_t>& block = kBlock * depth <= kKeptValues ? kept : large;
   if (static_cast<int64_t>(block.size()) < kBlock * depth) block.resize(kBlock * depth);
   alignas(64) float acc[kBlock][kBlock];
 

@@ -38,6 +38,9 @@ namespace {
 constexpr int64_t kTileRows = 6;
 constexpr int64_t kBlockRows = 96;
 constexpr int64_t kTileWidth = 16;  // columns per tile, one ZMM of float32 results
+// Converted A values that a thread keeps between calls (192 KiB). A larger block, from a
+// very deep fully connected layer, is freed when the call returns.
+constexpr int64_t kKeptValues = 96 * 1024;
 
 using conv_avx512::activate16;
 
@@ -134,8 +137,11 @@ void gemmAvx512Bf16(int64_t rows, const float* a, int64_t lda, const PackedMatri
   const int64_t tiles = (b.n + 2 * kTileWidth - 1) / (2 * kTileWidth) * 2;
 
   // Grows per thread to the largest block seen, so after a model's first run this allocates nothing.
-  thread_local std::vector<uint16_t> block;
-  if (static_cast<int64_t>(block.size()) < kBlockRows * depth) block.resize(kBlockRows * depth);
+  thread_local std::vector<uint16_t> kept;
+  std::vector<uint16_t> large;
+  const int64_t values = (rows < kBlockRows ? rows : kBlockRows) * depth;
+  std::vector<uint16_t>& block = values <= kKeptValues ? kept : large;
+  if (static_cast<int64_t>(block.size()) < values) block.resize(values);
 
   TileArgs t{depth / 2, nullptr, nullptr, panelValues, nullptr, nullptr, nullptr, ldc, 0};
   for (int64_t m0 = 0; m0 < rows; m0 += kBlockRows) {
