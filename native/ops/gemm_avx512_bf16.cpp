@@ -65,7 +65,7 @@ struct TileArgs {
   const uint16_t* a;       // bfloat16 rows, 2 * pairs values each
   const uint16_t* panel;   // the first tile's panel
   int64_t panelValues;     // uint16 values from one tile's panel to the next
-  const float* bias;       // padded to whole tiles
+  const float* bias;       // padded to 16 columns only, so read with the column masks
   const float* slopes;     // like bias, for PRELU
   float* c;
   int64_t ldc;
