@@ -572,6 +572,36 @@ test('profileSync folds a banded group into one row', () => {
   }
 });
 
+// A NaN in a max pool's window makes that output NaN on every ISA, whether the NaN comes
+// first in the window or later. 20 channels leave a tail after the 8- and 16-float vectors.
+test('max pool keeps NaN on every ISA', () => {
+  const shape = [1, 6, 7, 20];
+  const input = ref.randomArray(ref.sizeOf(shape), ref.random(seed++));
+  const nanAt = (y: number, x: number, c: number) => (y * shape[2] + x) * shape[3] + c;
+  for (const [y, x, c] of [[0, 0, 0], [1, 1, 3], [2, 4, 17], [5, 6, 19], [3, 2, 8]]) input[nanAt(y, x, c)] = NaN;
+  const pools: Array<[string, number[]]> = [
+    ['2x2 stride 2', [PoolKind.MAX, 2, 2, 2, 2, 0, 0, 0, 0, 0]],
+    ['3x3 stride 2 padded', [PoolKind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 0]],
+    ['global', [PoolKind.MAX, 0, 0, 1, 1, 0, 0, 0, 0, 0]],
+  ];
+  for (const [name, params] of pools) {
+    const b = new PlanBuilder();
+    const y = b.add(OpType.POOL2D, [b.input(shape)], params);
+    const c = { name, builder: b, outputs: [y], inputs: [input] };
+    const [scalar] = runWith('scalar', c);
+    // The window pattern puts a NaN in some outputs and leaves others finite.
+    const nans = Array.from(scalar.data).filter(Number.isNaN).length;
+    assert.ok(nans > 0 && nans < scalar.data.length, `${name}: ${nans} NaN outputs`);
+    for (const isa of fastIsas) {
+      const [fast] = runWith(isa, c);
+      for (let i = 0; i < scalar.data.length; i++) {
+        assert.is(Number.isNaN(fast.data[i]), Number.isNaN(scalar.data[i]), `${isa} ${name} output ${i}`);
+        if (!Number.isNaN(scalar.data[i])) assert.is(fast.data[i], scalar.data[i], `${isa} ${name} output ${i}`);
+      }
+    }
+  }
+});
+
 test('profileSync folds a depthwise conv and its pooling into one row', () => {
   const c = bandCases.find((item) => item.name === 'depthwise then max pool 2x2 in bands')!;
   for (const isa of isas) {

@@ -1,7 +1,8 @@
 // POOL2D scalar kernel.
 //
 // Contract: input NHWC [n, h, w, c], output NHWC [n, oh, ow, c], any alignment.
-// Global pooling (kh = kw = 0) reduces h and w to 1. Padded cells never win a max pool.
+// Global pooling (kh = kw = 0) reduces h and w to 1. Padded cells never win a max pool, and a
+// NaN in a window makes its maximum NaN.
 // An average divides by kh * kw when countIncludePad is set, otherwise by the number of
 // real cells in the window.
 
@@ -12,6 +13,13 @@
 
 namespace facebits {
 
+namespace {
+
+// The larger of best and x, or NaN when either is NaN.
+inline float maxKeepingNan(float best, float x) { return x > best || x != x ? x : best; }
+
+}  // namespace
+
 void poolScalar(const PoolGeometry& g, const float* input, float* output) {
   const bool isMax = g.kind == static_cast<int32_t>(PoolKind::MAX);
   if (g.global) {
@@ -21,7 +29,7 @@ void poolScalar(const PoolGeometry& g, const float* input, float* output) {
       for (int64_t c = 0; c < g.c; ++c) out[c] = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
       for (int64_t p = 0; p < g.h * g.w; ++p) {
         const float* in = image + p * g.c;
-        for (int64_t c = 0; c < g.c; ++c) out[c] = isMax ? std::max(out[c], in[c]) : out[c] + in[c];
+        for (int64_t c = 0; c < g.c; ++c) out[c] = isMax ? maxKeepingNan(out[c], in[c]) : out[c] + in[c];
       }
       if (!isMax) {
         const float scale = 1.0f / static_cast<float>(g.h * g.w);
@@ -44,7 +52,7 @@ void poolScalar(const PoolGeometry& g, const float* input, float* output) {
         for (int64_t y = yBegin; y < yEnd; ++y) {
           for (int64_t x = xBegin; x < xEnd; ++x) {
             const float* in = input + ((n * g.h + y) * g.w + x) * g.c;
-            for (int64_t c = 0; c < g.c; ++c) out[c] = isMax ? std::max(out[c], in[c]) : out[c] + in[c];
+            for (int64_t c = 0; c < g.c; ++c) out[c] = isMax ? maxKeepingNan(out[c], in[c]) : out[c] + in[c];
           }
         }
         if (!isMax) {

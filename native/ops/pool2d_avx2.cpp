@@ -1,7 +1,8 @@
 // AVX2 max and average pooling, vectorised over channels (compiled with -mavx2 -mfma).
 //
 // Contract: as poolScalar in pool2d.cpp. Any alignment; the last c % 8 channels use
-// masked loads and stores.
+// masked loads and stores. MAXPS returns its second operand when either is NaN, so the max
+// takes the accumulator second (a NaN in it stays) and a NaN input replaces it.
 
 #include <immintrin.h>
 
@@ -30,7 +31,11 @@ void reduceWindow(const PoolGeometry& g, const float* image, int64_t yBegin, int
       for (int64_t x = xBegin; x < xEnd; ++x) {
         // Masked-off lanes load as 0; they are never stored.
         const __m256 v = _mm256_maskload_ps(row + x * g.c, mask);
-        acc = isMax ? _mm256_max_ps(acc, v) : _mm256_add_ps(acc, v);
+        if (isMax) {
+          acc = _mm256_blendv_ps(_mm256_max_ps(v, acc), v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        } else {
+          acc = _mm256_add_ps(acc, v);
+        }
       }
     }
     if (!isMax) acc = _mm256_mul_ps(acc, _mm256_set1_ps(scale));

@@ -4,7 +4,9 @@
 // Contract: as poolScalar in pool2d.cpp. Any alignment; the last c % 16 channels use
 // masked loads and stores. Up to 4 channel blocks of one output pixel are reduced at once,
 // each into two accumulators that take alternate columns of the window, so a 2x2 window is
-// two dependent max or add steps instead of four.
+// two dependent max or add steps instead of four. MAXPS returns its second operand when either
+// is NaN, so the max takes the accumulator second (a NaN in it stays) and lanes with a NaN
+// input take that input.
 
 #include <immintrin.h>
 
@@ -38,7 +40,10 @@ __attribute__((always_inline)) inline void reduceBlocks(const PoolGeometry& g, c
     even[b] = start;
     odd[b] = start;
   }
-  const auto combine = [](__m512 acc, __m512 v) { return IS_MAX ? _mm512_max_ps(acc, v) : _mm512_add_ps(acc, v); };
+  const auto combine = [](__m512 acc, __m512 v) {
+    if (!IS_MAX) return _mm512_add_ps(acc, v);
+    return _mm512_mask_max_ps(v, _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v, acc);
+  };
   for (int64_t y = cells.yBegin; y < cells.yEnd; ++y) {
     const float* row = image + y * g.w * g.c + ch;
     int64_t x = cells.xBegin;
@@ -62,7 +67,7 @@ __attribute__((always_inline)) inline void reduceBlocks(const PoolGeometry& g, c
   }
   #pragma GCC unroll 4
   for (int b = 0; b < BLOCKS; ++b) {
-    __m512 v = IS_MAX ? _mm512_max_ps(even[b], odd[b]) : _mm512_add_ps(even[b], odd[b]);
+    __m512 v = combine(even[b], odd[b]);
     if (!IS_MAX) v = _mm512_mul_ps(v, _mm512_set1_ps(scale));
     _mm512_mask_storeu_ps(out + ch + 16 * b, b == BLOCKS - 1 ? lastMask : 0xffff, v);
   }

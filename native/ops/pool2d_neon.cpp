@@ -2,7 +2,8 @@
 //
 // Contract: as poolScalar in pool2d.cpp. Any alignment; channels go 4 at a time and the
 // last c % 4 take a scalar loop. Sums run in the same order as the scalar kernel, so
-// results match it exactly for finite inputs.
+// results match it exactly for finite inputs. FMAX returns NaN when either operand is NaN,
+// as the scalar max pool does.
 
 #if defined(__aarch64__)
 
@@ -38,7 +39,7 @@ void reduceWindow(const PoolGeometry& g, const float* image, int64_t yBegin, int
     for (int64_t y = yBegin; y < yEnd; ++y) {
       for (int64_t x = xBegin; x < xEnd; ++x) {
         const float v = image[(y * g.w + x) * g.c + ch];
-        acc = isMax ? (acc < v ? v : acc) : acc + v;
+        acc = isMax ? (v > acc || v != v ? v : acc) : acc + v;
       }
     }
     out[ch] = isMax ? acc : acc * scale;
