@@ -68,8 +68,9 @@ export class Facebits {
   }
 
   /**
-   * 'bf16' when load({ precision: 'bf16' }) put the embedder's matrix products in bfloat16,
-   * else 'fp32' (the default, and the fallback on CPUs and backends without a bfloat16 GEMM).
+   * 'bf16' when load({ precision: 'bf16' }) put the matrix products of the embedder (and of
+   * the detector and landmark models) in bfloat16, else 'fp32' (the default, and the fallback
+   * on CPUs and backends without a bfloat16 GEMM).
    */
   get precision(): Precision {
     return this.parts.embedder.model.native.bf16Layers() > 0 ? 'bf16' : 'fp32';
