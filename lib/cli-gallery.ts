@@ -18,7 +18,7 @@ export const GALLERY_USAGE = `Usage:
   facebits gallery add GALLERY ID IMAGE... [options]  enrol the face in one or more photos as ID (creates GALLERY if absent)
   facebits gallery remove GALLERY ID [options]        remove ID
   facebits gallery search GALLERY IMAGE [options]     list the enrolled faces that match IMAGE
-  facebits gallery info GALLERY [options]             print the model, size and code length
+  facebits gallery info GALLERY [--json]              print the model, size and code length
   facebits eval identify DIR [options]                closed-set identification on DIR/Name/photos
 
 Gallery options (plus the model options of "facebits --help"):
@@ -110,6 +110,9 @@ async function search(args: string[], values: Values): Promise<number> {
 
 async function info(args: string[], values: Values): Promise<number> {
   if (args.length !== 1) throw usageError('gallery info needs a gallery file');
+  // info reads the file only, so a model or search option would be silently ignored.
+  const unused = Object.keys(values).filter((name) => name !== 'json' && values[name] !== undefined);
+  if (unused.length > 0) throw usageError(`gallery info takes only --json; remove --${unused.join(', --')}`);
   const [file] = args;
   const gallery = await Gallery.open(file);
   const summary = {

@@ -88,6 +88,10 @@ test('gallery commands exit 2 on errors', () => {
   assert.is(corrupted.status, 2);
   assert.match(corrupted.stderr, /GALLERY_CORRUPTED: .*not a facebits gallery/);
 
+  const extra = facebits('gallery', 'info', junk, '--precision', 'nope', '--k', '3');
+  assert.is(extra.status, 2);
+  assert.match(extra.stderr, /gallery info takes only --json; remove --precision, --k/);
+
   const unknown = facebits('gallery', 'list', junk);
   assert.is(unknown.status, 2);
   assert.match(unknown.stderr, /Unknown gallery command "list"/);
