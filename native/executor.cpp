@@ -114,6 +114,7 @@ Model::Model(const int32_t* words, size_t wordCount, const float* weights, size_
   for (int32_t id : plan_.outputs) ++consumers[id];
   fusePointwise(consumers);
   fuseBands(consumers);
+  if (!bf16_) fuseSiblings();
   dropUnusedTiles();
   layoutArena();
   // With the slots reserved, returning an arena to the pool never allocates and so cannot throw.
@@ -278,6 +279,11 @@ void Model::layoutArena() {
     }
     start = groupLast + 1;
   }
+  // The first of a set of sibling 1x1 convs writes all their outputs.
+  for (size_t i = 0; i < plan_.ops.size(); ++i) {
+    const int64_t leader = compiled_[i].mergedInto;
+    if (leader >= 0) first[plan_.ops[i].output] = std::min(first[plan_.ops[i].output], leader);
+  }
   for (int32_t id : plan_.outputs) last[id] = end;
 
   // Greedy best-fit by size: the biggest tensors are placed first at the lowest offset
@@ -335,6 +341,7 @@ std::vector<OpProfile> Model::profile(const float* const* inputs, const KernelTa
     if (compiled_[i].band.rows > 0 && !kernels.reference) {
       for (size_t j = i + 1; j <= groupEnd(i); ++j) ops[j].fusedInto = static_cast<int64_t>(i);
     }
+    if (compiled_[i].mergedInto >= 0 && !kernels.reference) ops[i].fusedInto = compiled_[i].mergedInto;
   }
   for (int64_t r = 0; r < runs; ++r) runTimed(inputs, kernels, &ops);
   return ops;
@@ -352,6 +359,10 @@ std::string Model::describe(size_t index, const KernelTable& k) const {
       const std::string kernel = std::to_string(g.kh) + "x" + std::to_string(g.kw);
       const std::string stride = g.sh > 1 ? " s" + std::to_string(g.sh) : "";
       if (c.isDepthwise) return "depthwise " + kernel + stride + " " + std::to_string(g.c) + ", " + size;
+      if (!c.siblings.empty() && !k.reference) {
+        return "conv 1x1 " + std::to_string(g.c) + "->" + std::to_string(c.merged.n) + " for " +
+               std::to_string(c.siblings.size() + 1) + " convs of one input, " + size + ", " + gemmName(k, c.merged);
+      }
       const std::string path = k.reference ? "reference"
                                : (k.directConv && !c.direct.empty()) ? "direct"
                                                                       : gemmName(k, c.matrices[0]);
@@ -452,6 +463,11 @@ size_t Model::execute(size_t index, float** tensors, float* scratch, const Kerne
       if (c.band.rows > 0 && !k.reference) {
         runBands(index, tensors, scratch, k);
         return groupEnd(index) - index + 1;
+      }
+      if (!k.reference && (c.mergedInto >= 0 || !c.siblings.empty())) {
+        // The first conv of the set wrote this one's output.
+        if (c.mergedInto < 0) runSiblings(index, tensors, scratch, k);
+        return 1;
       }
       if (k.reference) {
         conv2dReference(c.conv, in, constData(op, 0), c.bias.data(), c.act, out);

@@ -47,6 +47,13 @@ struct CompiledOp {
   // pass (DirectConvFn's post), or -1.
   int64_t fusedPointwise = -1;
   BandGroup band;                      // set on the depthwise conv that leads a banded group
+  // 1x1 convs that read the same input run as one GEMM over their stacked weights, when the
+  // first of them runs (fuseSiblings in fusion.cpp). siblings lists the later ones on the
+  // first, and mergedInto names the first on the later ones (else -1).
+  std::vector<int64_t> siblings;
+  int64_t mergedInto = -1;
+  AlignedBuffer mergedPacked;          // panels, bias and slopes of the stacked weights
+  PackedMatrix merged;
   std::vector<float> bias;             // bias, zero-filled when the plan has none
   ConvGeometry conv{};
   bool isDepthwise = false;
@@ -100,6 +107,9 @@ class Model {
   void layoutArena();
   void fusePointwise(const std::vector<int32_t>& consumers);
   void fuseBands(const std::vector<int32_t>& consumers);
+  void fuseSiblings();
+  void stackSiblings(const std::vector<size_t>& convs, int64_t total);
+  void runSiblings(size_t index, float** tensors, float* scratch, const KernelTable& k) const;
   // The last op that runs with op index in one pass: index itself unless ops were fused into it.
   size_t groupEnd(size_t index) const;
   // Runs the band group that op index leads (CompiledOp::band).

@@ -14,6 +14,8 @@
 // that conv's whole output already stays in L2. CPUs with smaller caches may gain from it.
 
 #include <algorithm>
+#include <cstring>
+#include <map>
 
 #include "executor.h"
 #include "ops/ops.h"
@@ -50,6 +52,10 @@ bool tilingPool(const PoolGeometry& p) {
   return !p.global && p.kh == p.sh && p.kw == p.sw && p.padTop == 0 && p.padLeft == 0 && p.oh * p.sh <= p.h &&
          p.ow * p.sw <= p.w;
 }
+
+// Columns of one stacked GEMM of sibling 1x1 convs: four 16-column panels, so the scratch
+// output of a 60x80 feature map stays under 1.2 MiB.
+constexpr int64_t kMaxSiblingColumns = 64;
 
 // Rows of depthwise output per band, a multiple of `multiple`: about kBandFloats floats,
 // at least `multiple` rows.
@@ -127,6 +133,98 @@ void Model::fuseBands(const std::vector<int32_t>& consumers) {
     c.scratchFloats = std::max(c.scratchFloats, band.rows * c.conv.ow * c.conv.c);
     i = groupEnd(i);
   }
+}
+
+// Sibling 1x1 convs, such as a detector's class, box and landmark heads on one feature map,
+// each read the whole input. With their weights stacked into one matrix, one GEMM reads it
+// once and its output columns are copied to each conv's output. Results match the separate
+// convs within float32 rounding, because a conv with at most 4 outputs sums its dot
+// products in another order on its own.
+// NOTE: bf16 models keep the convs separate, because the stacked matrix has no bfloat16 tiles.
+void Model::fuseSiblings() {
+  // Ops that already run inside another op's pass.
+  std::vector<bool> grouped(plan_.ops.size(), false);
+  for (size_t start = 0; start < plan_.ops.size(); start = groupEnd(start) + 1) {
+    for (size_t i = start + 1; i <= groupEnd(start); ++i) grouped[i] = true;
+  }
+
+  // Candidates by input tensor and activation: plain 1x1 convs with no activation or ReLU.
+  std::map<std::pair<int32_t, int32_t>, std::vector<size_t>> readers;
+  for (size_t i = 0; i < plan_.ops.size(); ++i) {
+    const PlanOp& op = plan_.ops[i];
+    const CompiledOp& c = compiled_[i];
+    if (op.type != OpType::CONV2D || op.inputs.size() != 1 || grouped[i] || c.band.rows > 0) continue;
+    if (!packedPointwise(c) || c.matrices.size() != 1 || !c.direct.empty() || c.fusedPointwise >= 0) continue;
+    if (c.act.kind != 0 && c.act.kind != static_cast<int32_t>(Activation::RELU)) continue;
+    readers[{op.inputs[0], c.act.kind}].push_back(i);
+  }
+
+  for (const auto& entry : readers) {
+    const std::vector<size_t>& convs = entry.second;
+    for (size_t first = 0; first + 1 < convs.size();) {
+      // As many following convs as fit in kMaxSiblingColumns.
+      int64_t total = compiled_[convs[first]].conv.oc;
+      size_t end = first + 1;
+      while (end < convs.size() && total + compiled_[convs[end]].conv.oc <= kMaxSiblingColumns) {
+        total += compiled_[convs[end]].conv.oc;
+        ++end;
+      }
+      if (end - first >= 2) stackSiblings(std::vector<size_t>(convs.begin() + first, convs.begin() + end), total);
+      first = end;
+    }
+  }
+}
+
+void Model::stackSiblings(const std::vector<size_t>& convs, int64_t total) {
+  CompiledOp& leader = compiled_[convs[0]];
+  const int64_t depth = leader.conv.c;
+  std::vector<float> weights(total * depth);
+  std::vector<float> bias(total);
+  int64_t column = 0;
+  for (size_t i : convs) {
+    const int64_t oc = compiled_[i].conv.oc;
+    std::copy(constData(plan_.ops[i], 0), constData(plan_.ops[i], 0) + oc * depth, weights.begin() + column * depth);
+    std::copy(compiled_[i].bias.begin(), compiled_[i].bias.begin() + oc, bias.begin() + column);
+    column += oc;
+    if (i != convs[0]) {
+      compiled_[i].mergedInto = static_cast<int64_t>(convs[0]);
+      leader.siblings.push_back(static_cast<int64_t>(i));
+    }
+  }
+
+  const int64_t panels = panelCount(total);
+  const int64_t floats = panels * kPanelWidth * (depth + 2);
+  leader.mergedPacked.allocate(floats);
+  float* base = leader.mergedPacked.data.get();
+  std::memset(base, 0, sizeof(float) * floats);
+  packPanels(weights.data(), total, depth, depth, base);
+  float* packedBias = base + panels * kPanelWidth * depth;
+  std::copy(bias.begin(), bias.end(), packedBias);
+  leader.merged = PackedMatrix{base, packedBias, packedBias + panels * kPanelWidth, depth, total, panels};
+
+  const int64_t pixels = plan_.shapes[plan_.ops[convs[0]].inputs[0]].size() / depth;
+  leader.scratchFloats = std::max(leader.scratchFloats, pixels * total);
+}
+
+void Model::runSiblings(size_t index, float** tensors, float* scratch, const KernelTable& k) const {
+  const CompiledOp& c = compiled_[index];
+  const PackedMatrix& m = c.merged;
+  const int64_t pixels = plan_.shapes[plan_.ops[index].inputs[0]].size() / m.k;
+  gemmFor(k, m)(pixels, tensors[plan_.ops[index].inputs[0]], m.k, m, c.act, scratch, m.n);
+
+  // Each conv's columns, from the stacked output to its own.
+  int64_t column = 0;
+  const auto copyColumns = [&](size_t conv) {
+    const int64_t oc = compiled_[conv].conv.oc;
+    float* out = tensors[plan_.ops[conv].output];
+    for (int64_t p = 0; p < pixels; ++p) {
+      const float* row = scratch + p * m.n + column;
+      for (int64_t j = 0; j < oc; ++j) out[p * oc + j] = row[j];
+    }
+    column += oc;
+  };
+  copyColumns(index);
+  for (int64_t sibling : c.siblings) copyColumns(static_cast<size_t>(sibling));
 }
 
 size_t Model::groupEnd(size_t index) const {

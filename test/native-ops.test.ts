@@ -493,6 +493,39 @@ depthwiseThenPool('depthwise then max pool 2x2 ceil mode', [1, 9, 9, 16], conv(3
 depthwiseThenPool('depthwise then overlapping max pool 3x3 stride 2', [1, 20, 20, 16], conv(3, 1, 1, 16, 16), relu,
   [PoolKind.MAX, 3, 3, 2, 2, 1, 1, 1, 1, 0]);
 
+// 1x1 convs that read the same input run as one GEMM over their stacked weights, as a
+// detector's heads do. Ops between them create tensors while the stacked GEMM's outputs for
+// the later convs already hold their values, and the input has a depthwise reader too.
+// The ReLU convs stack apart from the plain ones, and the PReLU conv stays on its own.
+const siblingCase = (() => {
+  const next = ref.random(seed++);
+  const b = new PlanBuilder();
+  const shape = [2, 9, 11, 24];
+  const x = b.input(shape);
+  const pointwise = (oc: number, act: ref.Act) => {
+    const consts = [ref.randomArray(oc * 24, next), ref.randomArray(oc, next)];
+    if (act.kind === Activation.PRELU) consts.push(act.slopes!);
+    return b.add(OpType.CONV2D, [x], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, oc, ...activationParams(act)], consts);
+  };
+  const depthwiseOf = (input: number, channels: number) => b.add(OpType.CONV2D, [input],
+    [3, 3, 1, 1, 1, 1, 1, 1, 1, 1, channels, channels, Activation.RELU, f32(0), f32(0)],
+    [ref.randomArray(9 * channels, next), ref.randomArray(channels, next)]);
+  const scores = pointwise(1, none);
+  const scoresDw = depthwiseOf(scores, 1);
+  const boxes = pointwise(4, none);
+  const boxesDw = depthwiseOf(boxes, 4);
+  const wide = pointwise(10, relu);
+  const prelu = pointwise(6, { kind: Activation.PRELU, slopes: slopes(6) });
+  const landmarks = pointwise(10, none);
+  const narrow = pointwise(3, relu);
+  const inputDw = depthwiseOf(x, 24);
+  const objectness = pointwise(1, none);
+  const outputs = [scoresDw, boxesDw, wide, prelu, landmarks, narrow, inputDw, objectness];
+  const c = { name: 'sibling 1x1 convs', builder: b, outputs, inputs: [ref.randomArray(ref.sizeOf(shape), next)] };
+  cases.push(c);
+  return c;
+})();
+
 {
   // A small BlazeFace-like block: channel padding, depthwise conv, 1x1 conv, add, max pool.
   const next = ref.random(seed++);
@@ -613,6 +646,22 @@ test('profileSync folds a depthwise conv and its pooling into one row', () => {
       const description = isa === 'scalar' ? 'depthwise 3x3 24, 61x40 out' : 'depthwise 3x3 24 + max pool 2x2, 30x20 out, in bands';
       assert.is(ops[0].description, description);
       assert.is(ops[1].fusedInto, isa === 'scalar' ? -1 : 0);
+    } finally {
+      binding.setIsa(initialIsa);
+    }
+  }
+});
+
+test('profileSync folds sibling 1x1 convs into the first', () => {
+  for (const isa of isas) {
+    binding.setIsa(isa);
+    try {
+      const { words, weights } = encodePlan(siblingCase.builder.build(siblingCase.outputs));
+      const ops = new binding.Model(words, weights).profileSync(siblingCase.inputs, 2);
+      const stacked = ops.filter((op) => op.description.includes('convs of one input')).map((op) => op.description);
+      const expected = isa === 'scalar' ? [] : ['conv 1x1 24->16 for 4 convs of one input, 9x11 out, gemm', 'conv 1x1 24->13 for 2 convs of one input, 9x11 out, gemm'];
+      assert.equal(stacked, expected, isa);
+      assert.is(ops.filter((op) => op.fusedInto >= 0).length, isa === 'scalar' ? 0 : 4, `${isa} folded convs`);
     } finally {
       binding.setIsa(initialIsa);
     }
