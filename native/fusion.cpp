@@ -153,8 +153,8 @@ void Model::fuseSiblings() {
   for (size_t i = 0; i < plan_.ops.size(); ++i) {
     const PlanOp& op = plan_.ops[i];
     const CompiledOp& c = compiled_[i];
-    if (op.type != OpType::CONV2D || op.inputs.size() != 1 || grouped[i] || c.band.rows > 0) continue;
-    if (!packedPointwise(c) || c.matrices.size() != 1 || !c.direct.empty() || c.fusedPointwise >= 0) continue;
+    if (op.type != OpType::CONV2D || op.inputs.size() != 1 || grouped[i]) continue;
+    if (!packedPointwise(c) || c.matrices.size() != 1 || !c.direct.empty()) continue;
     if (c.act.kind != 0 && c.act.kind != static_cast<int32_t>(Activation::RELU)) continue;
     readers[{op.inputs[0], c.act.kind}].push_back(i);
   }
@@ -237,8 +237,8 @@ size_t Model::groupEnd(size_t index) const {
 namespace {
 
 // The depthwise geometry of the band of output rows [oy, oy + rows) of image n, and the
-// input it reads. The band starts at input row `top`; rows above it that the kernel reaches
-// are padding in both geometries.
+// input it reads. The band starts at input row `top`, and rows above it that the kernel
+// reaches are padding in both geometries.
 struct Band {
   ConvGeometry geometry;
   const float* source;

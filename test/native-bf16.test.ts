@@ -145,7 +145,8 @@ for (const c of cases) {
 
 test('both bfloat16 GEMMs give the same output where both run', () => {
   if (gemms.length < 2) {
-    console.log(`skip bf16 GEMM cross-check: this CPU runs ${gemms.length === 0 ? 'no bfloat16 GEMM' : `only ${gemms[0]}`}`);
+    const runs = gemms.length === 0 ? 'no bfloat16 GEMM' : `only ${gemms[0]}`;
+    console.log(`skip bf16 GEMM cross-check: this CPU runs ${runs}`);
     return;
   }
   for (const c of cases.filter((k) => k.bf16Layers > 0)) {

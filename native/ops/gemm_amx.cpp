@@ -120,9 +120,9 @@ void gemmAmxBf16(int64_t rows, const float* a, int64_t lda, const PackedMatrix& 
 
   // Grows per thread to the deepest A seen, so after a model's first run this allocates nothing.
   // A block over kKeptValues, from a very deep fully connected layer, is freed on return.
-  thread_local std::vector<uint16_t> kept;
-  std::vector<uint16_t> large;
-  std::vector<uint16_t>& block = kBlock * depth <= kKeptValues ? kept : large;
+  thread_local std::vector<uint16_t> threadBlock;
+  std::vector<uint16_t> callBlock;
+  std::vector<uint16_t>& block = kBlock * depth <= kKeptValues ? threadBlock : callBlock;
   if (static_cast<int64_t>(block.size()) < kBlock * depth) block.resize(kBlock * depth);
   alignas(64) float acc[kBlock][kBlock];
 

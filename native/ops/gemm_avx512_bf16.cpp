@@ -137,10 +137,10 @@ void gemmAvx512Bf16(int64_t rows, const float* a, int64_t lda, const PackedMatri
   const int64_t tiles = (b.n + 2 * kTileWidth - 1) / (2 * kTileWidth) * 2;
 
   // Grows per thread to the largest block seen, so after a model's first run this allocates nothing.
-  thread_local std::vector<uint16_t> kept;
-  std::vector<uint16_t> large;
+  thread_local std::vector<uint16_t> threadBlock;
+  std::vector<uint16_t> callBlock;
   const int64_t values = (rows < kBlockRows ? rows : kBlockRows) * depth;
-  std::vector<uint16_t>& block = values <= kKeptValues ? kept : large;
+  std::vector<uint16_t>& block = values <= kKeptValues ? threadBlock : callBlock;
   if (static_cast<int64_t>(block.size()) < values) block.resize(values);
 
   TileArgs t{depth / 2, nullptr, nullptr, panelValues, nullptr, nullptr, nullptr, ldc, 0};

@@ -28,6 +28,9 @@ inline float activate(float x, const ActParams& act, int64_t channel) {
   return x;
 }
 
+// The larger of best and x, or NaN when either is NaN, as max pooling takes it.
+inline float maxKeepingNan(float best, float x) { return x > best || x != x ? x : best; }
+
 // gemm.cpp
 // Packs B[k][n] = w[n * ldw + k] (n < columns, k < depth) into panels, see PackedMatrix.
 // panels must hold panelCount(columns) * depth * 16 floats.

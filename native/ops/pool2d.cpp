@@ -13,13 +13,6 @@
 
 namespace facebits {
 
-namespace {
-
-// The larger of best and x, or NaN when either is NaN.
-inline float maxKeepingNan(float best, float x) { return x > best || x != x ? x : best; }
-
-}  // namespace
-
 void poolScalar(const PoolGeometry& g, const float* input, float* output) {
   const bool isMax = g.kind == static_cast<int32_t>(PoolKind::MAX);
   if (g.global) {

@@ -10,6 +10,7 @@
 #include <arm_neon.h>
 
 #include "../kernels.h"
+#include "ops.h"
 
 namespace facebits {
 
@@ -39,7 +40,7 @@ void reduceWindow(const PoolGeometry& g, const float* image, int64_t yBegin, int
     for (int64_t y = yBegin; y < yEnd; ++y) {
       for (int64_t x = xBegin; x < xEnd; ++x) {
         const float v = image[(y * g.w + x) * g.c + ch];
-        acc = isMax ? (v > acc || v != v ? v : acc) : acc + v;
+        acc = isMax ? maxKeepingNan(acc, v) : acc + v;
       }
     }
     out[ch] = isMax ? acc : acc * scale;
